@@ -1,0 +1,1 @@
+"""The Strawberry GraphQL API: a thin interface over the scheduler core."""

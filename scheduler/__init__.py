@@ -1,0 +1,1 @@
+"""The scheduler core: settings, clock, errors, documents, services and the scheduling engine."""

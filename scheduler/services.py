@@ -1,0 +1,169 @@
+"""Services: the composition root. The only place that constructs clients (C3).
+
+`build_services` opens MongoDB (Beanie), Redis, the SAQ queues and the HTTP client, wires the core
+services over them and closes everything on exit. The web app's lifespan and the worker's startup
+both call it, so an interface never builds a client of its own.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import Any
+
+import httpx
+from pymongo import AsyncMongoClient
+from redis.asyncio import Redis
+from saq.queue.redis import RedisQueue
+
+from scheduler.accounts import AccountService, AccountTokens
+from scheduler.clock import Clock, SystemClock
+from scheduler.database import connect_database
+from scheduler.dispatch import Dispatcher
+from scheduler.engine import EventDrivenScheduler
+from scheduler.errors import ConfigurationError
+from scheduler.events import EventBus
+from scheduler.monitoring import MonitoringService
+from scheduler.posts import PostService
+from scheduler.publishing import Publisher
+from scheduler.releaser import Releaser
+from scheduler.secrets import TokenCipher
+from scheduler.settings import Settings
+from scheduler.threads.client import ThreadsClient
+
+SCHEDULER_QUEUE = "scheduler-meta"
+PUBLISH_QUEUE = "post-publishing"
+PREPARE_TIMEOUT = timedelta(minutes=6)  # container creation + media processing budget
+
+
+@dataclass(frozen=True)
+class Services:
+    """Everything a request handler, resolver or job needs, built once per process."""
+
+    settings: Settings
+    clock: Clock
+    mongo: AsyncMongoClient[dict[str, Any]]
+    redis: Redis
+    scheduler_queue: RedisQueue
+    publish_queue: RedisQueue
+    http: httpx.AsyncClient
+    events: EventBus
+    threads: ThreadsClient
+    cipher: TokenCipher
+    scheduler: EventDrivenScheduler
+    posts: PostService
+    accounts: AccountService
+    publisher: Publisher
+    releaser: Releaser
+    monitoring: MonitoringService
+
+
+@asynccontextmanager
+async def build_services(
+    settings: Settings,
+    *,
+    clock: Clock | None = None,
+    http_transport: httpx.AsyncBaseTransport | None = None,
+) -> AsyncIterator[Services]:
+    """Open every connection the core needs, yield the wired `Services`, close them on exit."""
+    if settings.mongodb_uri is None:
+        raise ConfigurationError(
+            "MONGODB_URI is not set; point it at MongoDB (mongodb://host:27017/threads_scheduler) "
+            "or run `threads-scheduler dev`, which starts the embedded stand-in.",
+            variables=["MONGODB_URI"],
+        )
+    clock = clock or SystemClock()
+    cipher = TokenCipher.from_settings(settings)
+    mongo = await connect_database(settings.mongodb_uri, settings.database_name)
+    # SAQ needs a bytes-mode client (it decodes itself).
+    redis: Redis = Redis.from_url(settings.effective_redis_url, health_check_interval=30)
+    scheduler_queue = RedisQueue(redis, name=SCHEDULER_QUEUE)
+    publish_queue = RedisQueue(redis, name=PUBLISH_QUEUE)
+    http = httpx.AsyncClient(
+        transport=http_transport,
+        timeout=httpx.Timeout(settings.job_timeout_seconds, connect=5.0),
+        limits=httpx.Limits(max_connections=200, max_keepalive_connections=100),
+    )
+    call_timeout = timedelta(seconds=settings.job_timeout_seconds)
+    events = EventBus(redis, clock)
+    threads = ThreadsClient(
+        http,
+        base_url=settings.threads_api_base_url,
+        app_id=settings.threads_app_id,
+        app_secret=(
+            settings.threads_app_secret.get_secret_value() if settings.threads_app_secret else None
+        ),
+        clock=clock,
+    )
+    dispatcher = Dispatcher(
+        queue=publish_queue,
+        clock=clock,
+        events=events,
+        call_timeout=call_timeout,
+        prepare_timeout=PREPARE_TIMEOUT,
+    )
+    scheduler = EventDrivenScheduler(
+        redis=redis,
+        queue=scheduler_queue,
+        clock=clock,
+        events=events,
+        dispatcher=dispatcher,
+        batch_window=timedelta(milliseconds=settings.scheduler_batch_window_ms),
+        event_driven=settings.use_event_driven_scheduler,
+        poll_interval=timedelta(seconds=settings.poll_interval_seconds),
+    )
+    tokens = AccountTokens(cipher, clock)
+    accounts = AccountService(
+        clock=clock,
+        events=events,
+        threads=threads,
+        cipher=cipher,
+        tokens=tokens,
+        scheduler=scheduler,
+        redis=redis,
+        redirect_uri=settings.threads_redirect_uri,
+    )
+    releaser = Releaser(clock)
+    publisher = Publisher(
+        clock=clock,
+        events=events,
+        threads=threads,
+        tokens=tokens,
+        accounts=accounts,
+        releaser=releaser,
+        scheduler=scheduler,
+        attempts=settings.publish_attempts,
+        call_timeout=call_timeout,
+    )
+    try:
+        await redis.ping()  # type: ignore[misc]
+        yield Services(
+            settings=settings,
+            clock=clock,
+            mongo=mongo,
+            redis=redis,
+            scheduler_queue=scheduler_queue,
+            publish_queue=publish_queue,
+            http=http,
+            events=events,
+            threads=threads,
+            cipher=cipher,
+            scheduler=scheduler,
+            posts=PostService(clock=clock, events=events, scheduler=scheduler),
+            accounts=accounts,
+            publisher=publisher,
+            releaser=releaser,
+            monitoring=MonitoringService(
+                redis=redis,
+                queues=[scheduler_queue, publish_queue],
+                scheduler=scheduler,
+                clock=clock,
+            ),
+        )
+    finally:
+        await events.close()
+        await http.aclose()
+        await redis.aclose()
+        await mongo.close()

@@ -1,0 +1,1 @@
+"""The Starlette app and the HTMX dashboard: a thin interface over the scheduler core."""
