@@ -49,14 +49,14 @@ class Dispatcher:
         queue: RedisQueue,
         clock: Clock,
         events: EventBus,
-        call_timeout: timedelta,
+        lease_margin: timedelta,
         prepare_timeout: timedelta,
         batch_size: int = 200,
     ) -> None:
         self._queue = queue
         self._clock = clock
         self._events = events
-        self._call_timeout = call_timeout
+        self._lease_margin = lease_margin
         self._prepare_timeout = prepare_timeout
         self._batch = batch_size
 
@@ -119,7 +119,7 @@ class Dispatcher:
         changes |= {
             "next_run_at": due,
             "lease": token,
-            "check_at": lease_until(due, now, self._call_timeout),
+            "check_at": lease_until(due, now, self._lease_margin),
             "sending_for": None,
             "held_reason": None,
         }
@@ -161,7 +161,7 @@ class Dispatcher:
             {
                 "$set": {
                     "lease": token,
-                    "check_at": lease_until(now, now, self._call_timeout),
+                    "check_at": lease_until(now, now, self._lease_margin),
                     "updated_at": now,
                 }
             },

@@ -68,6 +68,13 @@ class QuotaSnapshot(BaseModel):
     checked_at: AwareDatetime | None = None
 
 
+class PostingSlot(BaseModel):
+    """One weekly posting time of an account's queue: a weekday (0 = Monday) at a local time."""
+
+    weekday: int = Field(ge=0, le=6)
+    at: time  # wall-clock time in the account's zone, whole minutes
+
+
 class Account(Document):
     """One connected Threads profile."""
 
@@ -81,11 +88,13 @@ class Account(Document):
     status: AccountStatus = AccountStatus.ACTIVE
     status_reason: str | None = None
     quota: QuotaSnapshot = Field(default_factory=QuotaSnapshot)
+    slots: list[PostingSlot] = Field(default_factory=list)  # the weekly queue grid (slots.py)
     created_at: AwareDatetime
     updated_at: AwareDatetime
 
     class Settings:
         name = "accounts"
+        bson_encoders = BSON_ENCODERS
         indexes = [
             IndexModel([("owner_id", ASCENDING), ("threads_user_id", ASCENDING)], unique=True),
             IndexModel([("status", ASCENDING), ("token_expires_at", ASCENDING)]),
@@ -120,6 +129,8 @@ class Post(Document):
     last_published_at: AwareDatetime | None = None
     threads_media_ids: list[str] = Field(default_factory=list)  # most recent first, capped
     content_hash: str | None = None
+    # Saved although it repeats this post's content (DUPLICATE_POLICY=warn); see duplicates.py.
+    duplicate_of: PydanticObjectId | None = None
     created_at: AwareDatetime
     updated_at: AwareDatetime
 

@@ -61,7 +61,7 @@ from scheduler.releaser import Releaser
 from scheduler.threads.client import ThreadsClient
 from scheduler.threads.containers import plan_containers
 from scheduler.threads.models import ContainerState
-from scheduler.timing import LEASE_GRACE, check_at_for
+from scheduler.timing import check_at_for, lease_until
 
 log = logging.getLogger(__name__)
 
@@ -119,7 +119,7 @@ class Publisher:
         releaser: Releaser,
         scheduler: EventDrivenScheduler,
         attempts: int,
-        call_timeout: timedelta,
+        lease_margin: timedelta,
         media_budget: timedelta = timedelta(minutes=5),
     ) -> None:
         self._clock = clock
@@ -130,7 +130,7 @@ class Publisher:
         self._releaser = releaser
         self._scheduler = scheduler
         self._attempts = attempts
-        self._call_timeout = call_timeout
+        self._lease_margin = lease_margin
         self._media_budget = media_budget
 
     # --- the publish job --------------------------------------------------------------------
@@ -623,7 +623,7 @@ class Publisher:
         now = self._clock.now()
         await Post.get_pymongo_collection().update_one(
             {"_id": work.post.id, "lease": work.token},
-            {"$set": {"check_at": max(until, now) + self._call_timeout + LEASE_GRACE}},
+            {"$set": {"check_at": lease_until(until, now, self._lease_margin)}},
         )
 
     async def _set_occurrence(

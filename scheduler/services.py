@@ -19,6 +19,7 @@ from redis.asyncio import Redis
 from saq.queue.redis import RedisQueue
 
 from scheduler.accounts import AccountService, AccountTokens
+from scheduler.auth import AuthService
 from scheduler.clock import Clock, SystemClock
 from scheduler.database import connect_database
 from scheduler.dispatch import Dispatcher
@@ -58,6 +59,7 @@ class Services:
     publisher: Publisher
     releaser: Releaser
     monitoring: MonitoringService
+    auth: AuthService
 
 
 @asynccontextmanager
@@ -86,7 +88,7 @@ async def build_services(
         timeout=httpx.Timeout(settings.job_timeout_seconds, connect=5.0),
         limits=httpx.Limits(max_connections=200, max_keepalive_connections=100),
     )
-    call_timeout = timedelta(seconds=settings.job_timeout_seconds)
+    lease_margin = timedelta(seconds=settings.job_timeout_seconds + settings.lease_grace_seconds)
     events = EventBus(redis, clock)
     threads = ThreadsClient(
         http,
@@ -101,7 +103,7 @@ async def build_services(
         queue=publish_queue,
         clock=clock,
         events=events,
-        call_timeout=call_timeout,
+        lease_margin=lease_margin,
         prepare_timeout=PREPARE_TIMEOUT,
     )
     scheduler = EventDrivenScheduler(
@@ -135,7 +137,7 @@ async def build_services(
         releaser=releaser,
         scheduler=scheduler,
         attempts=settings.publish_attempts,
-        call_timeout=call_timeout,
+        lease_margin=lease_margin,
     )
     try:
         await redis.ping()  # type: ignore[misc]
@@ -161,6 +163,7 @@ async def build_services(
                 scheduler=scheduler,
                 clock=clock,
             ),
+            auth=AuthService(clock=clock, events=events, redis=redis),
         )
     finally:
         await events.close()

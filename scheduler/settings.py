@@ -10,7 +10,7 @@ import os
 from collections.abc import Mapping
 from enum import StrEnum
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 from urllib.parse import quote, urlsplit
 
 from dotenv import dotenv_values
@@ -74,6 +74,11 @@ class Settings(BaseSettings):
         30000, gt=0, json_schema_extra=_expect("a positive number of milliseconds")
     )
     publish_attempts: int = Field(3, gt=0, json_schema_extra=_expect("a positive integer"))
+    # How long past an occurrence's instant (plus JOB_TIMEOUT) its job may stay silent before
+    # another worker presumes it dead and takes over.
+    lease_grace_seconds: int = Field(
+        45, gt=0, json_schema_extra=_expect("a positive number of seconds")
+    )
     use_event_driven_scheduler: bool = Field(True, json_schema_extra=_expect("true or false"))
     scheduler_batch_window_ms: int = Field(
         5000, ge=0, json_schema_extra=_expect("a non-negative number of milliseconds")
@@ -81,6 +86,17 @@ class Settings(BaseSettings):
     poll_interval_seconds: int = Field(
         60, gt=0, json_schema_extra=_expect("a positive number of seconds")
     )
+    # Bulk work (import, duplicate detection)
+    duplicate_policy: Literal["off", "warn", "block"] = Field(
+        "warn", json_schema_extra=_expect("off, warn or block")
+    )
+    duplicate_window_hours: int = Field(
+        24, ge=0, json_schema_extra=_expect("a non-negative number of hours")
+    )
+    import_max_bytes: int = Field(
+        10_000_000, gt=0, json_schema_extra=_expect("a positive number of bytes")
+    )
+    import_max_rows: int = Field(10_000, gt=0, json_schema_extra=_expect("a positive integer"))
     # Web
     host: str = "127.0.0.1"
     port: int = Field(8000, ge=0, le=65535, json_schema_extra=_expect("a port 0-65535"))
@@ -107,6 +123,11 @@ class Settings(BaseSettings):
         if value not in {"DEBUG", "INFO", "WARNING", "ERROR"}:
             raise ValueError("not a log level")
         return value
+
+    @field_validator("duplicate_policy", mode="before")
+    @classmethod
+    def _duplicate_policy(cls, value: object) -> object:
+        return value.strip().lower() if isinstance(value, str) else value
 
     @field_validator("mongodb_uri")
     @classmethod

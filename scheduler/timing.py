@@ -18,9 +18,6 @@ LEAD = {
     PostType.CAROUSEL: timedelta(seconds=45),
     PostType.VIDEO: timedelta(seconds=120),
 }
-# After the instant, how long the job owning an occurrence may stay silent before another worker
-# takes it over (its process is presumed dead). Covers one Threads call timing out.
-LEASE_GRACE = timedelta(seconds=45)
 # Recurring occurrences later than this are "missed" (downtime): only the latest is published.
 MISSED_GRACE = timedelta(minutes=15)
 
@@ -37,6 +34,10 @@ def check_at_for(next_run_at: datetime, content: PostContent, now: datetime) -> 
     return max(next_run_at - lead_time(content), now)
 
 
-def lease_until(due: datetime, now: datetime, timeout: timedelta) -> datetime:
-    """Until when a job owns an occurrence due at `due`: past the instant plus one API timeout."""
-    return max(due, now) + timeout + LEASE_GRACE
+def lease_until(due: datetime, now: datetime, margin: timedelta) -> datetime:
+    """Until when a job owns an occurrence due at `due`: the instant plus `margin`.
+
+    After that another worker presumes the job's process dead and takes the occurrence over; the
+    margin (JOB_TIMEOUT + LEASE_GRACE_SECONDS) covers one Threads call timing out.
+    """
+    return max(due, now) + margin

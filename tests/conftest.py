@@ -62,7 +62,10 @@ async def mongo(mongo_url: str, database_name: str) -> AsyncIterator[AsyncMongoC
 
 
 def _redis_db() -> int:
-    # One logical database per xdist worker (gw0 -> 1, gw1 -> 2 ...); db 0 is left to `dev`.
+    # TEST_REDIS_DB picks one explicitly (parallel test runs must not flush each other's data);
+    # else one per xdist worker (gw0 -> 1, gw1 -> 2 ...). Database 0 is left to `dev`.
+    if db := os.environ.get("TEST_REDIS_DB"):
+        return int(db)
     worker = os.environ.get("PYTEST_XDIST_WORKER", "gw0")
     return 1 + int(worker.removeprefix("gw") or 0)
 

@@ -1,4 +1,10 @@
-"""The Starlette application: routes, lifespan and middleware, built by `create_app`."""
+"""The Starlette application, composed by `create_app` from the parts each area owns:
+
+- `web.health`: /healthz, /readyz, /metrics
+- `graphql_api.app`: /graphql (HTTP, WebSocket, GraphiQL)
+- `web.pages`: the HTMX dashboard, login and the live SSE stream
+- `web.security`: middleware (sessions, CSRF, security headers)
+"""
 
 from __future__ import annotations
 
@@ -6,19 +12,22 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from starlette.applications import Starlette
-from starlette.requests import Request
-from starlette.responses import Response
-from starlette.routing import Mount, Route
+from starlette.routing import Mount
 from starlette.staticfiles import StaticFiles
 
+from graphql_api.app import graphql_routes
 from scheduler.services import Services, build_services
 from scheduler.settings import Settings, load_settings
-from web.state import AppState, get_services
+from web import health, pages, security
+from web.errors import exception_handlers
+from web.state import AppState
 from web.templating import STATIC_DIR, create_templates
 
 
 def create_app(settings: Settings | None = None, *, services: Services | None = None) -> Starlette:
-    """Build the app; with `services` given (tests, `dev`), the lifespan uses them as they are."""
+    """Build the app; with `services` given (tests), the lifespan uses them as they are."""
+    if settings is None:
+        settings = services.settings if services is not None else load_settings()
     templates = create_templates()
 
     @asynccontextmanager
@@ -26,17 +35,18 @@ def create_app(settings: Settings | None = None, *, services: Services | None = 
         if services is not None:
             yield {"services": services}
             return
-        async with build_services(settings or load_settings()) as built:
+        async with build_services(settings) as built:
             yield {"services": built}
 
-    async def home(request: Request) -> Response:
-        svc = get_services(request)
-        return templates.TemplateResponse(
-            request, "home.html", {"app_env": svc.settings.app_env.value}
-        )
-
     routes = [
-        Route("/", home, name="home"),
+        *health.routes(),
+        *graphql_routes(),
+        *pages.routes(templates),
         Mount("/static", app=StaticFiles(directory=STATIC_DIR), name="static"),
     ]
-    return Starlette(routes=routes, lifespan=lifespan)
+    return Starlette(
+        routes=routes,
+        middleware=security.middleware(settings),
+        exception_handlers=exception_handlers(templates),
+        lifespan=lifespan,
+    )

@@ -37,7 +37,10 @@ def simulator() -> Iterator[SimulatorServer]:
 @pytest.fixture
 def engine_settings(make_settings: Callable[..., Settings], simulator: SimulatorServer) -> Settings:
     return make_settings(
-        threads_api_base_url=simulator.base_url, job_timeout=3000, publish_attempts=3
+        threads_api_base_url=simulator.base_url,
+        job_timeout=3000,
+        publish_attempts=3,
+        lease_grace_seconds=2,
     )
 
 
@@ -151,6 +154,7 @@ class WorkerProcess:
                 "THREADS_API_BASE_URL": settings.threads_api_base_url,
                 "JOB_TIMEOUT": str(settings.job_timeout),
                 "PUBLISH_ATTEMPTS": str(settings.publish_attempts),
+                "LEASE_GRACE_SECONDS": str(settings.lease_grace_seconds),
                 "SECRET_KEY": settings.secret_key.get_secret_value() if settings.secret_key else "",
                 "LOG_LEVEL": "INFO",
             }
