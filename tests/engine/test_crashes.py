@@ -1,4 +1,4 @@
-"""Several worker processes, crashes, a wiped Redis: every post still goes out exactly once, on time."""
+"""Several worker processes, crashes, a wiped Redis: every post goes out once, on time."""
 
 from __future__ import annotations
 
