@@ -56,12 +56,13 @@ from scheduler.errors import (
 )
 from scheduler.events import EventBus
 from scheduler.lifecycle import transition
+from scheduler.metrics import Observer
 from scheduler.recurrence import is_recurring, next_occurrence
 from scheduler.releaser import Releaser
 from scheduler.threads.client import ThreadsClient
 from scheduler.threads.containers import plan_containers
 from scheduler.threads.models import ContainerState
-from scheduler.timing import check_at_for, lease_until
+from scheduler.timing import GATE_AHEAD, check_at_for, lease_until
 
 log = logging.getLogger(__name__)
 
@@ -121,6 +122,7 @@ class Publisher:
         attempts: int,
         lease_margin: timedelta,
         media_budget: timedelta = timedelta(minutes=5),
+        observer: Observer | None = None,
     ) -> None:
         self._clock = clock
         self._events = events
@@ -132,6 +134,7 @@ class Publisher:
         self._attempts = attempts
         self._lease_margin = lease_margin
         self._media_budget = media_budget
+        self._observer = observer or Observer()  # metrics (scheduler.metrics)
 
     # --- the publish job --------------------------------------------------------------------
 
@@ -170,7 +173,7 @@ class Publisher:
         self._releaser.arm(
             work.key,
             token,
-            max(due, self._clock.now()),
+            max(due - GATE_AHEAD, self._clock.now()),
             lambda: self.release(work),
             lambda: self._hand_back(work),
         )
@@ -267,8 +270,10 @@ class Publisher:
             if work.post.sending_for is None:
                 if not await self._gate(work):
                     return
+            await self._clock.sleep_until(work.due)  # never a moment early
             root = work.occurrence.parts[0]
             if root.state is not OccurrenceState.PUBLISHED:
+                self._observer.publish_released(work.due, self._clock.now())
                 media_id = await self._publish_part(work, 0, work.post.content)
                 await self._record_part(work, 0, media_id, last=not work.post.replies)
             for index, reply in enumerate(work.post.replies, start=1):
@@ -473,6 +478,7 @@ class Publisher:
             return
         if work.occurrence.state is not OccurrenceState.PUBLISHED:
             await self._set_occurrence(work, OccurrenceState.PUBLISHED)
+        self._observer.post_published()
         await self._announce(done, PostStatus.PUBLISHING)
         if nxt is not None:
             await self._scheduler.on_post_scheduled(done.check_at)
@@ -533,6 +539,7 @@ class Publisher:
             where={"lease": work.token},
         )
         if parked is not None:
+            self._observer.post_held("reconnect" if check_at is None else "quota")
             await self._set_occurrence(work, OccurrenceState.HELD, error=error)
             await self._announce(parked, PostStatus.PUBLISHING)
             await self._scheduler.on_post_scheduled(check_at)
@@ -581,6 +588,7 @@ class Publisher:
         )
         if failed is None:
             raise Failed(message, kind)
+        self._observer.post_failed(kind)
         await self._set_occurrence(work, OccurrenceState.FAILED, error=message)
         await self._announce(failed, PostStatus.PUBLISHING, error=message)
         if nxt:
@@ -683,6 +691,7 @@ class Publisher:
             previous=str(previous),
             version=post.version,
             next_run_at=post.next_run_at.isoformat() if post.next_run_at else None,
+            held_reason=post.held_reason,  # "Deferred: ..." / "Held: ..." (webhooks, inbox)
             error=error,
         )
 

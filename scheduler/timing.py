@@ -18,6 +18,10 @@ LEAD = {
     PostType.CAROUSEL: timedelta(seconds=45),
     PostType.VIDEO: timedelta(seconds=120),
 }
+# The publish gate (one conditional write) is passed this long before the instant, so only the
+# HTTP call itself is left for the instant. A cancel within this last moment is refused ("being
+# published right now") instead of racing the call.
+GATE_AHEAD = timedelta(milliseconds=250)
 # Recurring occurrences later than this are "missed" (downtime): only the latest is published.
 MISSED_GRACE = timedelta(minutes=15)
 
