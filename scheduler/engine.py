@@ -41,20 +41,33 @@ CHECK_TIMEOUT_SECONDS = 120
 # A check that should have run this long ago but did not is re-armed by the reconcile cron.
 STALL_SECONDS = 30
 
-# Replace the pending check only when the new one is earlier (or when forced); returns the id of
-# the job that was pending before, so the caller can remove it. Atomic across processes.
-_SET_IF_EARLIER = """
+# Arm a check atomically. It replaces the pending one when it is earlier, or when the caller read
+# the pending one as ARGV[3] before deciding (the "expected" id; '' for none) and it has not
+# changed since: a decision taken on a stale read never removes a check someone armed meanwhile.
+# Returns the replaced job id ('' for none), or false when ours was not armed.
+_ARM = """
 local current = redis.call('GET', KEYS[1])
-if ARGV[3] == '1' or not current or tonumber(ARGV[1]) < tonumber(current) then
-  local previous = redis.call('GET', KEYS[2])
+local active = redis.call('GET', KEYS[2]) or ''
+local unchanged = ARGV[3] ~= '-' and active == ARGV[3]
+if unchanged or not current or tonumber(ARGV[1]) < tonumber(current) then
   redis.call('SET', KEYS[1], ARGV[1])
   redis.call('SET', KEYS[2], ARGV[2])
   redis.call('SET', KEYS[3], '1')
-  if previous then return previous end
-  return ''
+  return active
 end
 return false
 """
+# Go idle, but only if the pending check is still the one the caller read before deciding.
+_CLEAR = """
+local active = redis.call('GET', KEYS[2]) or ''
+redis.call('SET', KEYS[3], '1')
+if active == ARGV[1] then
+  redis.call('DEL', KEYS[1], KEYS[2])
+  return 1
+end
+return 0
+"""
+NOT_EXPECTED = "-"
 
 
 def _ms(instant: datetime) -> int:
@@ -98,7 +111,8 @@ class EventDrivenScheduler:
         self._window = batch_window
         self._event_driven = event_driven
         self._poll_interval = poll_interval
-        self._set_if_earlier = redis.register_script(_SET_IF_EARLIER)
+        self._arm_script = redis.register_script(_ARM)
+        self._clear_script = redis.register_script(_CLEAR)
 
     @property
     def mode(self) -> str:
@@ -130,7 +144,7 @@ class EventDrivenScheduler:
         current = await self._redis.get(NEXT_EXECUTION_KEY)
         if current is not None and int(current) <= _ms(check_at):
             return
-        await self._arm(check_at, force=False)
+        await self._arm(check_at)
 
     async def on_post_cancelled(self) -> None:
         """A post left the schedule: re-derive the next check (idle when nothing is left)."""
@@ -138,7 +152,7 @@ class EventDrivenScheduler:
             await self.schedule_next_check()
 
     async def schedule_immediate_check(self) -> None:
-        await self._arm(self._clock.now(), force=False)
+        await self._arm(self._clock.now())
 
     async def process_due_posts(self, job_key: str | None = None) -> dict[str, Any]:
         """The `check-due-posts` job: dispatch everything due within the batch window, re-arm."""
@@ -162,20 +176,25 @@ class EventDrivenScheduler:
         }
 
     async def schedule_next_check(self) -> datetime | None:
-        """Arm the check for the earliest `check_at` in MongoDB, or go idle when there is none."""
+        """Arm the check for the earliest `check_at` in MongoDB, or go idle when there is none.
+
+        The pending check is read *before* MongoDB is asked: if someone arms another check while
+        we query, ours only replaces it when earlier, and going idle leaves it in place.
+        """
         now = self._clock.now()
+        expected = (await self._redis.get(ACTIVE_JOB_KEY) or b"").decode()
         if not self._event_driven:
             at = now + self._poll_interval
-            await self._arm(at, force=True)
+            await self._arm(at, expected=expected)
             return at
         earliest = await self._dispatcher.next_check_at()
         if earliest is None:
-            await self._clear()
+            await self._clear(expected)
             return None
         # Never in the past: something still due right after a dispatch lost a race; look
         # again shortly instead of spinning.
         at = max(earliest, now + timedelta(seconds=1)) if earliest <= now else earliest
-        await self._arm(at, force=True)
+        await self._arm(at, expected=expected)
         return at
 
     async def reconcile(self) -> str:
@@ -213,9 +232,9 @@ class EventDrivenScheduler:
 
     async def _ensure_polling(self) -> None:
         if not await self._redis.exists(ACTIVE_JOB_KEY):
-            await self._arm(self._clock.now(), force=False)
+            await self._arm(self._clock.now())
 
-    async def _arm(self, at: datetime, *, force: bool) -> None:
+    async def _arm(self, at: datetime, *, expected: str = NOT_EXPECTED) -> None:
         key = check_job_key(at)
         now = self._clock.now()
         # SAQ schedules in whole epoch seconds and strands a job scheduled at 0.0: use int 0
@@ -229,13 +248,14 @@ class EventDrivenScheduler:
             retries=2,
             ttl=300,
         )
-        previous = await self._set_if_earlier(
+        previous = await self._arm_script(
             keys=[NEXT_EXECUTION_KEY, ACTIVE_JOB_KEY, MARKER_KEY],
-            args=[_ms(at), key, "1" if force else "0"],
+            args=[_ms(at), key, expected],
         )
         if previous is None:
             # Someone armed an earlier check meanwhile: ours is redundant.
-            await self._remove(key)
+            if key != (await self._redis.get(ACTIVE_JOB_KEY) or b"").decode():
+                await self._remove(key)
             return
         previous_key = previous.decode() if isinstance(previous, bytes) else str(previous)
         if previous_key and previous_key != key:
@@ -244,12 +264,14 @@ class EventDrivenScheduler:
             "scheduler.state", None, next_execution_at=at.isoformat(), active_job_id=key
         )
 
-    async def _clear(self) -> None:
-        active = await self._redis.get(ACTIVE_JOB_KEY)
-        await self._redis.delete(NEXT_EXECUTION_KEY, ACTIVE_JOB_KEY)
-        await self._redis.set(MARKER_KEY, 1)
-        if active:
-            await self._remove(active.decode())
+    async def _clear(self, expected: str) -> None:
+        cleared = await self._clear_script(
+            keys=[NEXT_EXECUTION_KEY, ACTIVE_JOB_KEY, MARKER_KEY], args=[expected]
+        )
+        if not cleared:
+            return  # a check was armed while we looked: it stays
+        if expected:
+            await self._remove(expected)
         await self._events.publish(
             "scheduler.state", None, next_execution_at=None, active_job_id=None
         )

@@ -115,3 +115,52 @@ async def test_check_jobs_are_scheduled_in_whole_seconds_never_zero_point_zero(l
     immediate = (await live.services.scheduler.state()).active_job_id
     job = await live.services.scheduler_queue.job(immediate or "")
     assert job is not None and job.scheduled == 0 and isinstance(job.scheduled, int)
+
+
+async def test_a_post_scheduled_while_the_next_check_is_computed_is_not_lost(live: Live) -> None:
+    # The check computes "nothing left" (or "later") from MongoDB while, concurrently, a post due
+    # sooner is scheduled and arms its own check: that check must survive.
+    scheduler = live.services.scheduler
+    dispatcher = scheduler._dispatcher
+    real = dispatcher.next_check_at
+    raced: list[object] = []
+
+    async def racing_next_check_at() -> object:
+        answer = await real()  # computed before the concurrent post exists
+        raced.append(await live.schedule("scheduled meanwhile", soon(600)))
+        return answer
+
+    dispatcher.next_check_at = racing_next_check_at  # type: ignore[method-assign]
+    try:
+        await scheduler.schedule_next_check()  # saw nothing: would go idle
+    finally:
+        dispatcher.next_check_at = real  # type: ignore[method-assign]
+    (post,) = raced
+    state = await scheduler.state()
+    assert state.next_execution_at == post.check_at  # type: ignore[attr-defined]
+    assert await _pending_checks(live) == [check_job_key(post.check_at)]  # type: ignore[attr-defined]
+
+
+async def test_a_later_recomputation_does_not_replace_an_earlier_concurrent_check(
+    live: Live,
+) -> None:
+    later = await live.schedule("later", soon(3600))
+    scheduler = live.services.scheduler
+    dispatcher = scheduler._dispatcher
+    real = dispatcher.next_check_at
+    raced: list[object] = []
+
+    async def racing_next_check_at() -> object:
+        answer = await real()  # says: the later post
+        raced.append(await live.schedule("sooner, meanwhile", soon(600)))
+        return answer
+
+    dispatcher.next_check_at = racing_next_check_at  # type: ignore[method-assign]
+    try:
+        await scheduler.schedule_next_check()
+    finally:
+        dispatcher.next_check_at = real  # type: ignore[method-assign]
+    (sooner,) = raced
+    assert (await scheduler.state()).next_execution_at == sooner.check_at  # type: ignore[attr-defined]
+    assert later.check_at is not None
+    assert await _pending_checks(live) == [check_job_key(sooner.check_at)]  # type: ignore[attr-defined]
