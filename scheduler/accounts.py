@@ -7,7 +7,10 @@ NEEDS_RECONNECT and its posts are held, not failed; reconnecting releases them.
 
 from __future__ import annotations
 
+import json
 import logging
+import secrets
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
@@ -28,6 +31,7 @@ from scheduler.errors import (
     ValidationFailed,
 )
 from scheduler.events import EventBus
+from scheduler.recurrence.zones import find_zone
 from scheduler.secrets import TokenCipher
 from scheduler.threads.client import ThreadsClient
 from scheduler.threads.models import PublishingLimit
@@ -45,6 +49,17 @@ MIN_TOKEN_AGE = timedelta(hours=24)
 # When the refresh cron next has work, cached in Redis: an idle cron costs no MongoDB query.
 NEXT_REFRESH_KEY = "scheduler:nextTokenRefreshAt"
 _CACHE_TTL = timedelta(seconds=30)
+# How long a user may take on Threads' authorize page before the signed `state` expires.
+CONNECT_STATE_TTL = timedelta(minutes=15)
+
+
+@dataclass(frozen=True)
+class OAuthStart:
+    """Where to send the user to connect an account, and the signed state the URL carries."""
+
+    url: str
+    state: str
+    expires_at: datetime
 
 
 @dataclass
@@ -130,6 +145,11 @@ class AccountService:
             raise NotFoundError("Account", account_id)
         return account
 
+    async def get_many(self, actor: Actor, account_ids: Sequence[object]) -> list[Account]:
+        """The actor's accounts among `account_ids` (one query; unknown ids are left out)."""
+        oids = [PydanticObjectId(str(i)) for i in account_ids if PydanticObjectId.is_valid(str(i))]
+        return await Account.find({"_id": {"$in": oids}, "owner_id": actor.owner_id}).to_list()
+
     async def publishing_quota(self, actor: Actor, account_id: object) -> PublishingLimit:
         """Live quota usage from Threads; also stored as the account's quota snapshot."""
         account = await self.get(actor, account_id)
@@ -159,6 +179,42 @@ class AccountService:
                 variables=["THREADS_REDIRECT_URI"],
             )
         return self._threads.authorize_url(redirect_uri=self._redirect_uri, state=state)
+
+    def start_connect(self, actor: Actor) -> OAuthStart:
+        """Begin connecting an account: the authorize URL, carrying a signed, expiring `state`.
+
+        The state names the actor's owner and is encrypted and authenticated with the token
+        cipher, so only this deployment can mint one; `complete_connect` checks it.
+        """
+        actor.require_write()
+        expires_at = self._clock.now() + CONNECT_STATE_TTL
+        claims = {"owner": str(actor.owner_id), "exp": expires_at.timestamp()}
+        claims["nonce"] = secrets.token_urlsafe(8)
+        state = self._cipher.encrypt(json.dumps(claims))
+        return OAuthStart(url=self.authorize_url(state), state=state, expires_at=expires_at)
+
+    async def complete_connect(
+        self, actor: Actor, code: str, state: str, *, timezone: str = "UTC"
+    ) -> Account:
+        """Finish a connection begun by `start_connect` with the code Threads sent back."""
+        actor.require_write()
+        self._check_state(actor, state)
+        return await self.connect_with_code(actor, code, timezone)
+
+    def _check_state(self, actor: Actor, state: str) -> None:
+        try:
+            claims = json.loads(self._cipher.decrypt(state)) if state else {}
+        except (ConfigurationError, ValueError):
+            claims = {}  # not minted here (or tampered with): refused below like a stranger's
+        if not isinstance(claims, dict) or claims.get("owner") != str(actor.owner_id):
+            raise ValidationFailed.single(
+                "state",
+                "This sign-in state is not valid for you; start connecting the account again.",
+            )
+        if float(claims.get("exp", 0)) < self._clock.now().timestamp():
+            raise ValidationFailed.single(
+                "state", "This sign-in took longer than 15 minutes; start connecting again."
+            )
 
     async def connect_with_code(self, actor: Actor, code: str, timezone: str = "UTC") -> Account:
         """Finish the OAuth flow: code → short-lived → long-lived token, then store the account."""
@@ -199,6 +255,7 @@ class AccountService:
         timezone: str,
         now: datetime,
     ) -> Account:
+        _check_timezone(timezone)
         profile = await self._threads.get_profile(access_token=access_token)
         raw = await Account.get_pymongo_collection().find_one_and_update(
             {"owner_id": actor.owner_id, "threads_user_id": profile.id},
@@ -238,12 +295,7 @@ class AccountService:
 
     async def update_settings(self, actor: Actor, account_id: object, *, timezone: str) -> Account:
         actor.require_write()
-        from zoneinfo import available_timezones
-
-        if timezone not in available_timezones():
-            raise ValidationFailed.single(
-                "timezone", f"Unknown time zone {timezone!r}; use an IANA name like Europe/Berlin."
-            )
+        _check_timezone(timezone)
         account = await self.get(actor, account_id)
         await Account.find_one({"_id": account.id}).update(
             {"$set": {"timezone": timezone, "updated_at": self._clock.now()}}
@@ -398,3 +450,10 @@ class AccountService:
             reason=reason,
         )
         return True
+
+
+def _check_timezone(timezone: str) -> None:
+    if find_zone(timezone) is None:
+        raise ValidationFailed.single(
+            "timezone", f"Unknown time zone {timezone!r}; use an IANA name like Europe/Berlin."
+        )

@@ -108,6 +108,21 @@ class AuthService:
             raise AuthenticationFailed("Your session has ended; log in again.")
         return actor_for(user)
 
+    async def me(self, actor: Actor) -> User:
+        """The user behind the actor (for "who am I" views)."""
+        user = await User.get(actor.user_id) if actor.user_id else None
+        if user is None:
+            raise AuthenticationFailed("Your session has ended; log in again.")
+        return user
+
+    async def viewers(self, actor: Actor) -> list[User]:
+        """The read-only users of the actor's data."""
+        return (
+            await User.find({"owner_id": actor.owner_id, "role": str(Role.VIEWER)})
+            .sort("email")
+            .to_list()
+        )
+
     async def add_viewer(self, actor: Actor, email: str, password: str) -> User:
         """An owner invites a read-only user of their data."""
         actor.require_write()

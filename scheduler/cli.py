@@ -6,12 +6,13 @@ import argparse
 import asyncio
 import getpass
 import importlib
-import logging
 import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
+from typing import Any
 
 from scheduler.errors import ConfigurationError, SchedulerError
+from scheduler.logs import configure_logging
 from scheduler.settings import Settings, load_settings
 
 Handler = Callable[[argparse.Namespace], int]
@@ -77,13 +78,79 @@ def _parser() -> argparse.ArgumentParser:
     user.add_argument("--owner", help="for a viewer: the email of the owner whose data they see")
     user.add_argument("--password-stdin", action="store_true", help="read the password from stdin")
     user.set_defaults(handler=_create_user)
+
+    key = sub.add_parser("generate-key", help="print a new key for ENCRYPTION_KEYS")
+    key.set_defaults(handler=_generate_key)
+    _bulk_parsers(sub)
     return parser
 
 
-def _configure_logging(settings: Settings) -> None:
-    logging.basicConfig(
-        level=settings.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+def _bulk_parsers(sub: Any) -> None:
+    imp = sub.add_parser("import", help="import posts from a CSV or XLSX file (ours or the seed's)")
+    imp.add_argument("file", type=Path)
+    imp.add_argument("--account", help="default account (username or id) for rows without one")
+    imp.add_argument("--dry-run", action="store_true", help="check every row, write nothing")
+    imp.add_argument(
+        "--all-or-nothing", action="store_true", help="import nothing unless every row is valid"
     )
+    imp.add_argument("--owner", help="email of the owner to import for (default: the only one)")
+    imp.add_argument("--sheet", help="the worksheet of an XLSX file to read")
+    imp.set_defaults(handler=_import)
+    exp = sub.add_parser("export", help="export posts as CSV (in the import format)")
+    exp.add_argument("--owner", help="email of the owner whose posts to export")
+    exp.add_argument("--account", help="only this account's posts (username or id)")
+    exp.add_argument("--status", action="append", default=[], help="only posts in this status")
+    exp.add_argument("-o", "--output", type=Path, help="write to this file (default: stdout)")
+    exp.set_defaults(handler=_export)
+    tpl = sub.add_parser("import-template", help="write the import template (CSV or XLSX)")
+    tpl.add_argument("output", type=Path)
+    tpl.add_argument("--xlsx", action="store_true", help="an Excel workbook instead of CSV")
+    tpl.set_defaults(handler=_import_template)
+
+
+def _import(args: argparse.Namespace) -> int:
+    from scheduler.bulk import ImportOptions
+    from scheduler.bulk.command import import_command
+
+    options = ImportOptions(
+        account=args.account,
+        all_or_nothing=args.all_or_nothing,
+        sheet=args.sheet,
+        filename=args.file.name,
+    )
+    return asyncio.run(
+        import_command(
+            load_settings(), args.file, owner=args.owner, options=options, dry_run=args.dry_run
+        )
+    )
+
+
+def _export(args: argparse.Namespace) -> int:
+    from scheduler.bulk.command import export_command
+
+    text = asyncio.run(
+        export_command(
+            load_settings(), owner=args.owner, account=args.account, statuses=args.status
+        )
+    )
+    if args.output is None:
+        sys.stdout.write(text)
+    else:
+        args.output.write_text(text, encoding="utf-8-sig", newline="")
+        print(f"Wrote the export to {args.output}.", file=sys.stderr)
+    return 0
+
+
+def _import_template(args: argparse.Namespace) -> int:
+    from scheduler.bulk.command import template_command
+
+    print(template_command(args.output, xlsx=args.xlsx))
+    return 0
+
+
+def _configure_logging(settings: Settings) -> None:
+    # LOG_FORMAT=json|text; every record passes the redaction filter (scheduler.logs).
+    configure_logging(settings)
 
 
 def _serve(args: argparse.Namespace) -> int:
@@ -94,7 +161,8 @@ def _serve(args: argparse.Namespace) -> int:
     host, port = args.host or settings.host, args.port if args.port is not None else settings.port
     print(f"web listening on http://{host}:{port}", flush=True)
     # By name: the core does not import its interfaces (the web app reads its own settings).
-    uvicorn.run(WEB_APP, factory=True, host=host, port=port, log_level="warning")
+    # log_config=None: uvicorn's own loggers go through our (redacting, JSON-capable) handler.
+    uvicorn.run(WEB_APP, factory=True, host=host, port=port, log_level="warning", log_config=None)
     return 0
 
 
@@ -110,6 +178,7 @@ def _worker(args: argparse.Namespace) -> int:
 def _dev(args: argparse.Namespace) -> int:
     from scheduler.dev import run_dev
 
+    _configure_logging(load_settings())  # LOG_LEVEL/LOG_FORMAT apply to dev too, redacted
     return run_dev(data=Path(args.data), host=args.host, port=args.port)
 
 
@@ -125,6 +194,14 @@ def _create_user(args: argparse.Namespace) -> int:
             return 1
     settings = load_settings()
     print(asyncio.run(create_user_command(settings, args.email, password, args.role, args.owner)))
+    return 0
+
+
+def _generate_key(args: argparse.Namespace) -> int:
+    from scheduler.secrets import generate_key
+
+    # Prepend it to ENCRYPTION_KEYS (newest first); keep the old keys until tokens are rotated.
+    print(generate_key())
     return 0
 
 

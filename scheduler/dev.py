@@ -14,6 +14,7 @@ from pathlib import Path
 
 import uvicorn
 
+from scheduler.bootstrap import bootstrap_account
 from scheduler.devservers import ensure_redis
 from scheduler.services import build_services
 from scheduler.settings import Settings, load_settings
@@ -23,6 +24,7 @@ from scheduler.standin.launcher import StandinProcess
 from scheduler.worker import run_workers
 
 SANDBOX_SECRET = "dev-secret-key-not-for-production"
+SANDBOX_ACCOUNTS = ("sandbox_studio", "sandbox_maker")
 
 
 def run_dev(*, data: Path, host: str | None, port: int | None) -> int:
@@ -40,6 +42,9 @@ def run_dev(*, data: Path, host: str | None, port: int | None) -> int:
             print(f"redis-server started for {settings.effective_redis_url}")
         if "THREADS_API_BASE_URL" not in os.environ:
             sandbox = stack.enter_context(SimulatorServer())
+            assert sandbox.state is not None
+            for username in SANDBOX_ACCOUNTS:  # to pick from on the sandbox's OAuth page
+                sandbox.state.create_account(username)
             config = SimulatorConfig()
             overrides |= {
                 "THREADS_API_BASE_URL": sandbox.base_url,
@@ -57,6 +62,7 @@ def run_dev(*, data: Path, host: str | None, port: int | None) -> int:
 
 async def _serve(settings: Settings, host: str, port: int) -> None:
     async with build_services(settings) as services:
+        await bootstrap_account(services)
         config = uvicorn.Config(
             "web.app:create_app", factory=True, host=host, port=port, log_level="warning"
         )

@@ -38,6 +38,7 @@ LAST_CHECK_KEY = "scheduler:lastCheck"
 # Present while Redis holds state this engine wrote; its absence means Redis was wiped.
 MARKER_KEY = "scheduler:initialized"
 CHECK_TIMEOUT_SECONDS = 120
+FALLBACK_DELAY = timedelta(seconds=30)
 # A check that should have run this long ago but did not is re-armed by the reconcile cron.
 STALL_SECONDS = 30
 
@@ -159,15 +160,11 @@ class EventDrivenScheduler:
         now = self._clock.now()
         await self._redis.set(LAST_CHECK_KEY, _ms(now))
         if job_key is not None:
-            # This check is running, so it is no longer the pending one.
-            await self._redis.eval(  # type: ignore[misc]
-                "if redis.call('GET', KEYS[1]) == ARGV[1] then "
-                "redis.call('DEL', KEYS[1], KEYS[2]) end return 1",
-                2,
-                ACTIVE_JOB_KEY,
-                NEXT_EXECUTION_KEY,
-                job_key,
-            )
+            # This check is running, so it is no longer the pending one: a fallback check
+            # stands in for it. Should this process die mid-check, the fallback runs instead of
+            # waiting minutes for SAQ to notice; when the check completes, the real next check
+            # replaces it (`schedule_next_check` expects it).
+            await self._arm(now + FALLBACK_DELAY, expected=job_key)
         dispatched = await self._dispatcher.dispatch_due(now, now + self._window)
         next_at = await self.schedule_next_check()
         return {
@@ -284,6 +281,9 @@ class EventDrivenScheduler:
         await self._queue.abort(job, "superseded")
         # Aborting a future job leaves it `aborting` forever (SAQ pitfall): make it terminal.
         await self._queue.finish(job, Status.ABORTED, error="superseded")
+        # And SAQ refuses the same key for 5 s after an abort: the check for this very instant
+        # may be needed again at once (e.g. it was superseded by one that ran already).
+        await self._redis.delete(job.abort_id)
 
 
 def _from_ms(raw: bytes | None) -> datetime | None:

@@ -7,6 +7,7 @@ from typing import Any, cast
 
 from saq.types import Context
 
+from scheduler.logs import with_job_context
 from scheduler.services import Services
 
 
@@ -14,12 +15,14 @@ def _services(ctx: Context) -> Services:
     return cast(Services, ctx["services"])  # type: ignore[typeddict-item]
 
 
+@with_job_context
 async def check_due_posts(ctx: Context) -> dict[str, Any]:
     """`check-due-posts`: dispatch everything due, then arm the next check."""
     job = ctx.get("job")
     return await _services(ctx).scheduler.process_due_posts(job.key if job else None)
 
 
+@with_job_context
 async def publish_occurrence(
     ctx: Context, *, post_id: str, post: dict[str, Any], token: str, due: str
 ) -> dict[str, str]:
@@ -36,3 +39,18 @@ async def reconcile(ctx: Context) -> dict[str, str]:
 async def refresh_tokens(ctx: Context) -> dict[str, int]:
     """Cron: refresh long-lived Threads tokens well before they expire."""
     return {"refreshed": await _services(ctx).accounts.refresh_due_tokens()}
+
+
+@with_job_context
+async def deliver_webhook(ctx: Context, *, delivery_id: str) -> dict[str, str]:
+    """`deliver-webhook`: one attempt at one webhook delivery (schedules its own retry)."""
+    return {
+        "delivery_id": delivery_id,
+        "status": await _services(ctx).webhooks.deliver(delivery_id),
+    }
+
+
+async def refresh_insights(ctx: Context) -> dict[str, Any]:
+    """Cron: read the post and account insights that are due (Redis only while none is)."""
+    run = await _services(ctx).insights.refresh_due()
+    return {"ran": run.ran, "calls": run.post_calls + run.account_calls, "waiting": run.waiting}

@@ -9,8 +9,9 @@ so the job's gate fails and it never publishes the old content.
 
 from __future__ import annotations
 
+import asyncio
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
@@ -22,7 +23,8 @@ from pymongo import DESCENDING
 from scheduler.actors import Actor
 from scheduler.clock import Clock
 from scheduler.content import PostContent, ReplySpec
-from scheduler.documents import Account, Occurrence, Post, PostStatus
+from scheduler.documents import Account, Occurrence, Post, PostStatus, bson_document
+from scheduler.duplicates import DuplicateGuard
 from scheduler.errors import ConflictError, NotFoundError, StaleUpdate, ValidationFailed
 from scheduler.events import EventBus
 from scheduler.lifecycle import transition
@@ -80,10 +82,18 @@ def _ms(instant: datetime) -> datetime:
 class PostService:
     """The only way interfaces change posts."""
 
-    def __init__(self, *, clock: Clock, events: EventBus, scheduler: EventDrivenScheduler) -> None:
+    def __init__(
+        self,
+        *,
+        clock: Clock,
+        events: EventBus,
+        scheduler: EventDrivenScheduler,
+        duplicates: DuplicateGuard | None = None,
+    ) -> None:
         self._clock = clock
         self._events = events
         self._scheduler = scheduler
+        self._duplicates = duplicates or DuplicateGuard(clock=clock)
 
     # --- reading ---------------------------------------------------------------------------
 
@@ -123,14 +133,130 @@ class PostService:
             .to_list()
         )
 
+    async def get_many(self, actor: Actor, post_ids: Iterable[object]) -> list[Post]:
+        """The actor's posts among `post_ids` (unknown and other owners' ids are left out)."""
+        oids = [PydanticObjectId(str(i)) for i in post_ids if PydanticObjectId.is_valid(str(i))]
+        if not oids:
+            return []
+        return await Post.find({"_id": {"$in": oids}, "owner_id": actor.owner_id}).to_list()
+
+    async def occurrences_between(
+        self, actor: Actor, start: datetime, end: datetime, limit: int = 2000
+    ) -> list[Occurrence]:
+        """The actor's occurrences (published, failed, held…) due in [start, end), oldest first."""
+        return (
+            await Occurrence.find(
+                {"owner_id": actor.owner_id, "scheduled_for": {"$gte": start, "$lt": end}}
+            )
+            .sort("scheduled_for")
+            .limit(limit)
+            .to_list()
+        )
+
+    async def counts(self, actor: Actor) -> dict[PostStatus, int]:
+        """How many of the actor's posts are in each status (every status present, 0 if none)."""
+        # One index-answered count per status (owner_id, status, …) beats a $group that reads
+        # every post of the owner.
+        collection = Post.get_pymongo_collection()
+        totals = await asyncio.gather(
+            *(
+                collection.count_documents({"owner_id": actor.owner_id, "status": str(status)})
+                for status in PostStatus
+            )
+        )
+        return dict(zip(PostStatus, totals, strict=True))
+
+    async def last_occurrences(
+        self, actor: Actor, post_ids: Sequence[object]
+    ) -> dict[str, Occurrence]:
+        """The latest occurrence of each of the actor's posts that has one, by post id (one query).
+
+        Unknown, malformed and other owners' ids are simply absent (for batch loaders).
+        """
+        oids = [PydanticObjectId(str(i)) for i in post_ids if PydanticObjectId.is_valid(str(i))]
+        pipeline: list[dict[str, Any]] = [
+            {"$match": {"post_id": {"$in": oids}, "owner_id": actor.owner_id}},
+            {"$sort": {"scheduled_for": DESCENDING}},
+            {"$group": {"_id": "$post_id", "latest": {"$first": "$$ROOT"}}},
+        ]
+        cursor = await Occurrence.get_pymongo_collection().aggregate(pipeline)
+        return {str(row["_id"]): Occurrence.model_validate(row["latest"]) async for row in cursor}
+
     # --- writing ---------------------------------------------------------------------------
 
     async def create(self, actor: Actor, data: PostInput) -> Post:
         """Create a post: a DRAFT, or SCHEDULED straight away when `data.schedule` is given."""
         actor.require_write()
+        post = await self._build(actor, data, self._clock.now())
+        await self._duplicates.check(post)
+        await post.insert()
+        await self._announce(post, previous=None)
+        if post.status is PostStatus.SCHEDULED:
+            await self._scheduler.on_post_scheduled(post.check_at)
+        return post
+
+    async def create_many(
+        self,
+        actor: Actor,
+        inputs: Sequence[PostInput],
+        *,
+        validate_only: bool = False,
+        strict_duplicates: bool = False,
+        label: Callable[[int], str] | None = None,
+    ) -> list[Post | ValidationFailed]:
+        """Create many posts: each validated exactly like `create`, the valid ones in one insert.
+
+        Args:
+            actor: who creates them.
+            inputs: the posts to create.
+            validate_only: check everything (duplicates too) but write nothing (a dry run).
+            strict_duplicates: DUPLICATE_POLICY=block refuses repeated drafts too (imports).
+            label: how messages name an earlier item of the batch, e.g. `lambda i: f"row {i}"`.
+
+        Returns:
+            Per input, in order: the post (created, or as it would be created) or the
+            `ValidationFailed` that refused it. Nothing is written for refused inputs.
+        """
+        actor.require_write()
         now = self._clock.now()
+        accounts = await self._accounts_of(actor, inputs)
+        results: list[Post | ValidationFailed] = []
+        for data in inputs:
+            try:
+                results.append(await self._build(actor, data, now, accounts))
+            except ValidationFailed as exc:
+                results.append(exc)
+        built = [(i, post) for i, post in enumerate(results) if isinstance(post, Post)]
+        found = await self._duplicates.find([post for _, post in built])
+        for (index, post), duplicate in zip(built, found, strict=True):
+            if duplicate is not None and self._duplicates.blocks(
+                post, duplicate, strict=strict_duplicates
+            ):
+                message = self._duplicates.blocked_message(duplicate, label)
+                results[index] = ValidationFailed.single("text", message)
+        valid = [post for post in results if isinstance(post, Post)]
+        if validate_only or not valid:
+            return results
+        await Post.get_pymongo_collection().insert_many([bson_document(p) for p in valid])
+        for post in valid:
+            await self._announce(post, previous=None)
+        due = [post.check_at for post in valid if post.check_at is not None]
+        if due:
+            await self._scheduler.on_post_scheduled(min(due))
+        return results
+
+    async def _build(
+        self,
+        actor: Actor,
+        data: PostInput,
+        now: datetime,
+        accounts: Mapping[str, Account] | None = None,
+    ) -> Post:
+        """Validate `data` as a new post (DRAFT or SCHEDULED); raises ValidationFailed."""
         errors: dict[str, list[str]] = {}
-        account = await self._account(actor, data.account_id, errors)
+        account = (accounts or {}).get(str(data.account_id))
+        if account is None:
+            account = await self._account(actor, data.account_id, errors)
         content = data.content or PostContent()
         replies = data.replies or []
         errors.update(validate_chain(content, replies))
@@ -138,7 +264,8 @@ class PostService:
         if errors:
             raise ValidationFailed(errors)
         assert account is not None and account.id is not None
-        post = Post(
+        return Post(
+            id=PydanticObjectId(),  # known before the insert: batch duplicates point at it
             owner_id=actor.owner_id,
             account_id=account.id,
             content=content,
@@ -150,11 +277,13 @@ class PostService:
             created_at=now,
             updated_at=now,
         )
-        await post.insert()
-        await self._announce(post, previous=None)
-        if post.status is PostStatus.SCHEDULED:
-            await self._scheduler.on_post_scheduled(post.check_at)
-        return post
+
+    async def _accounts_of(self, actor: Actor, inputs: Sequence[PostInput]) -> dict[str, Account]:
+        """The actor's accounts named by `inputs`, by id, in one query."""
+        ids = {str(data.account_id) for data in inputs if data.account_id}
+        oids = [PydanticObjectId(i) for i in ids if PydanticObjectId.is_valid(i)]
+        found = await Account.find({"_id": {"$in": oids}, "owner_id": actor.owner_id}).to_list()
+        return {str(account.id): account for account in found}
 
     async def update(
         self, actor: Actor, post_id: object, data: PostInput, *, version: int | None = None
@@ -191,6 +320,11 @@ class PostService:
             if next_run is None:
                 raise ValidationFailed.single("schedule", "A scheduled post needs a schedule.")
             changes |= {"check_at": check_at_for(next_run, content, now), "lease": None}
+        candidate = post.model_copy(
+            update={"account_id": account_id, "content": content, "status": target}
+        )
+        await self._duplicates.check(candidate, exclude=post.id)
+        changes |= {"content_hash": candidate.content_hash, "duplicate_of": candidate.duplicate_of}
         updated = await transition(
             post.id,
             source=post.status,
@@ -322,6 +456,9 @@ class PostService:
             "last_error": None,
             "held_reason": None,
         }
+        candidate = post.model_copy(update={"status": PostStatus.SCHEDULED})
+        await self._duplicates.check(candidate, exclude=post.id)
+        changes |= {"content_hash": candidate.content_hash, "duplicate_of": candidate.duplicate_of}
         updated = await transition(
             post.id,
             source=post.status,

@@ -61,13 +61,14 @@ from scheduler.recurrence import is_recurring, next_occurrence
 from scheduler.releaser import Releaser
 from scheduler.threads.client import ThreadsClient
 from scheduler.threads.containers import plan_containers
-from scheduler.threads.models import ContainerState
+from scheduler.threads.models import ContainerRequest, ContainerState, PublishResolution
 from scheduler.timing import GATE_AHEAD, check_at_for, lease_until
 
 log = logging.getLogger(__name__)
 
 NOT_READY_PATIENCE = timedelta(seconds=60)  # how long to keep retrying a 24/4279009
-UNKNOWN_RECHECK = timedelta(seconds=60)  # when an unresolved outcome is looked at again
+UNKNOWN_RECHECK = timedelta(seconds=15)  # when an unresolved outcome is looked at again
+RESOLVE_TRIES = 3  # asking Threads what happened is harmless: retry it before giving up
 MEDIA_POLL_SECONDS = 2.0
 KEEP_MEDIA_IDS = 20
 
@@ -230,7 +231,18 @@ class Publisher:
             return
         if root.container_id and work.post.resume_due != work.due:
             return  # prepared by `_start_occurrence` just now
-        # Resuming (retry, hold, deferral): containers may have expired; make fresh ones.
+        if root.container_id:
+            # Resuming (retry, hold, deferral). An earlier run may have called publish on this
+            # container: ask before making a new one, and reuse it while it is still good.
+            status = await self._container_state(work, root.container_id)
+            if status is ContainerState.PUBLISHED:
+                work.inherited_sends.add(0)  # resolved (media id found) at release
+                return
+            if status is ContainerState.FINISHED:
+                return
+            if status is None:  # cannot tell whether it was published: look again later
+                await self._park_unknown(work)
+                raise Unresolved(root.container_id)
         part = OccurrencePart(index=0, due_at=work.due)
         await self._create_containers(work, part, work.post.content, reply_to_id=None)
         await self._save_part(work, 0, part, state=OccurrenceState.CONTAINER_READY)
@@ -241,26 +253,55 @@ class Publisher:
         plan = plan_containers(content, reply_to_id=reply_to_id)
         items: list[str] = []
         for request in plan.items:
-            items.append(
-                await self._threads.create_container(request, access_token=work.access_token)
-            )
+            items.append(await self._create(work, request))
         for item in items:
             await self._wait_ready(work, item)
         main = plan.main_with_children(items) if plan.items else plan.main
-        container = await self._threads.create_container(main, access_token=work.access_token)
+        container = await self._create(work, main)
         if content.media:
             await self._wait_ready(work, container)
         part.item_container_ids = items
         part.container_id = container
 
+    async def _container_state(self, work: Work, container_id: str) -> ContainerState | None:
+        try:
+            status = await self._threads.get_container_status(
+                container_id, access_token=work.access_token
+            )
+        except (ThreadsTransientError, ThreadsOutcomeUnknown, ThreadsRejectedError):
+            return None
+        return status.status
+
+    async def _create(self, work: Work, request: ContainerRequest) -> str:
+        """Create one container; creating is harmless to repeat, so transient errors retry."""
+        for attempt in range(1, self._attempts + 1):
+            try:
+                return await self._threads.create_container(request, access_token=work.access_token)
+            except (ThreadsTransientError, ThreadsOutcomeUnknown) as exc:
+                if attempt >= self._attempts or isinstance(exc, ThreadsRateLimited):
+                    raise
+                await self._note(work, _current_part(work), "container", exc)
+                await self._clock.sleep(_backoff(attempt, exc))
+        raise AssertionError("unreachable")
+
     async def _wait_ready(self, work: Work, container_id: str) -> None:
         is_video = any(m.kind is MediaKind.VIDEO for m in work.post.content.media)
-        await self._threads.wait_until_ready(
-            container_id,
-            access_token=work.access_token,
-            poll_interval=MEDIA_POLL_SECONDS if is_video else 0.5,
-            give_up_after=self._media_budget.total_seconds(),
-        )
+        for attempt in range(1, self._attempts + 1):
+            try:
+                await self._threads.wait_until_ready(
+                    container_id,
+                    access_token=work.access_token,
+                    poll_interval=MEDIA_POLL_SECONDS if is_video else 0.5,
+                    give_up_after=self._media_budget.total_seconds(),
+                )
+            except ThreadsContainerNotReady:
+                raise  # the media budget is spent: a real failure, not a hiccup
+            except (ThreadsTransientError, ThreadsOutcomeUnknown) as exc:
+                if attempt >= self._attempts:
+                    raise
+                await self._clock.sleep(_backoff(attempt, exc))
+            else:
+                return
 
     # --- the release, at the instant -------------------------------------------------------
 
@@ -366,17 +407,26 @@ class Publisher:
                 attempt -= 1
             except ThreadsRateLimited:
                 raise
-            except (ThreadsOutcomeUnknown, ThreadsTransientError, ThreadsRejectedError) as exc:
-                if isinstance(exc, ThreadsRejectedError) and attempt == 1:
-                    raise
-                # The call may have gone through (or a retry hit "already published").
+            except ThreadsRejectedError as exc:
+                # Permanent, unless it is "already published": another run (a worker presumed
+                # dead, but only slow) published this very container. Ask before failing.
+                await self._note(work, index, "publish", exc)
+                resolved = await self._resolve(work, index, container, sent_at, content)
+                if resolved is not None:
+                    return resolved or None
+                raise
+            except (ThreadsOutcomeUnknown, ThreadsTransientError) as exc:
+                # The call may have gone through: ask Threads, then retry the same container.
                 await self._note(work, index, "publish", exc)
                 resolved = await self._resolve(work, index, container, sent_at, content)
                 if resolved is not None:
                     return resolved or None
                 if attempt >= self._attempts:
                     raise
-                await self._clock.sleep(_backoff(attempt, exc))
+                delay = _backoff(attempt, exc)
+                # Still working on it: keep the lease, so no other worker takes over meanwhile.
+                await self._extend_lease(work, self._clock.now() + timedelta(seconds=delay))
+                await self._clock.sleep(delay)
 
     def _maybe_sent(self, work: Work, index: int) -> bool:
         # Only a send marker inherited from an earlier run means "maybe sent"; one this run
@@ -391,13 +441,22 @@ class Publisher:
         Raises:
             Unresolved: Threads could not tell; the occurrence is parked for a later look.
         """
-        resolution = await self._threads.resolve_publish(
-            container,
-            access_token=work.access_token,
-            sent_at=sent_at - timedelta(seconds=60),
-            text=content.text or None,
-            is_reply=index > 0,
-        )
+        resolution = PublishResolution(published=None)
+        for attempt in range(1, RESOLVE_TRIES + 1):
+            try:
+                resolution = await self._threads.resolve_publish(
+                    container,
+                    access_token=work.access_token,
+                    sent_at=sent_at - timedelta(seconds=60),
+                    text=content.text or None,
+                    is_reply=index > 0,
+                )
+            except (ThreadsTransientError, ThreadsOutcomeUnknown):
+                resolution = PublishResolution(published=None)  # could not ask: still unknown
+            if resolution.published is not None:
+                break
+            if attempt < RESOLVE_TRIES:
+                await self._clock.sleep(float(attempt))
         if resolution.published:
             return resolution.media_id or ""
         if resolution.published is False:
@@ -497,29 +556,26 @@ class Publisher:
                     why="Held: the Threads account must be reconnected (Accounts → Reconnect).",
                     error=str(exc),
                 )
-            elif isinstance(exc, ThreadsRateLimited) and part == 0:
+            elif isinstance(exc, ThreadsRateLimited):
                 frees = exc.frees_at or (self._clock.now() + timedelta(minutes=15))
+                what = "publishing" if part == 0 else "reply"
                 await self._park(
                     work,
                     # Claimed again when quota frees, not a lead earlier: the post is overdue, so
                     # its release fires as soon as it is prepared, and must not precede `frees`.
                     check_at=max(frees, self._clock.now()),
-                    why=f"Deferred: publishing quota reached; resumes at {frees.isoformat()}.",
+                    why=f"Deferred: {what} quota reached; resumes at {frees.isoformat()}.",
                     error=str(exc),
                 )
-            elif isinstance(exc, ThreadsOutcomeUnknown):
-                await self._park_unknown(work)
-            elif isinstance(exc, ThreadsTransientError) and part == 0 and not self._sent(work):
-                await self._fail(
-                    work, f"{exc} Gave up after {self._attempts} attempts.", "transient"
-                )
+            elif isinstance(exc, ThreadsTransientError | ThreadsOutcomeUnknown):
+                # Every attempt failed, and each publish attempt was resolved with Threads as
+                # "not published": a definite failure that a retry may fix.
+                message = f"{_plain(exc, part)} Gave up after {self._attempts} attempts."
+                await self._fail(work, message, _kind(exc))
             else:
                 await self._fail(work, _plain(exc, part), _kind(exc))
         except (Held, Failed, Unresolved):
             pass
-
-    def _sent(self, work: Work) -> bool:
-        return work.post.sending_for is not None
 
     async def _park(self, work: Work, *, check_at: datetime | None, why: str, error: str) -> None:
         """Hand the occurrence back to the scheduler to try again later (nothing lost)."""
@@ -634,11 +690,24 @@ class Publisher:
             {"$set": {"check_at": lease_until(until, now, self._lease_margin)}},
         )
 
+    async def _ensure_recorded(self, work: Work) -> None:
+        """A failure before the occurrence was stored (e.g. while creating containers) still gets
+        its record, so the post's timeline shows the attempt and its error."""
+        if work.occurrence.id is not None:
+            return
+        placeholder = work.occurrence.model_dump(exclude={"id", "revision_id"})
+        raw = await Occurrence.get_pymongo_collection().find_one_and_update(
+            {"post_id": work.post.id, "scheduled_for": work.due},
+            {"$setOnInsert": placeholder},
+            upsert=True,
+            return_document=ReturnDocument.AFTER,
+        )
+        work.occurrence = Occurrence.model_validate(raw)
+
     async def _set_occurrence(
         self, work: Work, state: OccurrenceState, *, error: str | None = None
     ) -> None:
-        if work.occurrence.id is None:
-            return
+        await self._ensure_recorded(work)
         now = self._clock.now()
         changes: dict[str, Any] = {"state": str(state), "updated_at": now, "error": error}
         if state is OccurrenceState.PUBLISHED:
@@ -667,8 +736,7 @@ class Publisher:
         message: str | None = None,
         kind: str | None = None,
     ) -> None:
-        if work.occurrence.id is None:
-            return
+        await self._ensure_recorded(work)
         attempt = Attempt(
             at=self._clock.now(),
             step=step,

@@ -20,22 +20,33 @@ from saq.queue.redis import RedisQueue
 
 from scheduler.accounts import AccountService, AccountTokens
 from scheduler.auth import AuthService
+from scheduler.bulk import BulkService
 from scheduler.clock import Clock, SystemClock
 from scheduler.database import connect_database
 from scheduler.dispatch import Dispatcher
+from scheduler.distribute import Distributor
+from scheduler.duplicates import DuplicateGuard
 from scheduler.engine import EventDrivenScheduler
 from scheduler.errors import ConfigurationError
-from scheduler.events import EventBus
+from scheduler.events import CHANNEL, EventBus
+from scheduler.health import HealthService
+from scheduler.insights import InsightsService
+from scheduler.metrics import Metrics
 from scheduler.monitoring import MonitoringService
+from scheduler.notifications import NotificationService
 from scheduler.posts import PostService
 from scheduler.publishing import Publisher
+from scheduler.reactor import Reactor
 from scheduler.releaser import Releaser
 from scheduler.secrets import TokenCipher
 from scheduler.settings import Settings
+from scheduler.slots import SlotService
 from scheduler.threads.client import ThreadsClient
+from scheduler.webhooks import WebhookService
 
 SCHEDULER_QUEUE = "scheduler-meta"
 PUBLISH_QUEUE = "post-publishing"
+BACKGROUND_QUEUE = "background"  # webhook deliveries and insights: never in publishing's way
 PREPARE_TIMEOUT = timedelta(minutes=6)  # container creation + media processing budget
 
 
@@ -60,6 +71,17 @@ class Services:
     releaser: Releaser
     monitoring: MonitoringService
     auth: AuthService
+    duplicates: DuplicateGuard
+    bulk: BulkService
+    distributor: Distributor
+    slots: SlotService
+    background_queue: RedisQueue
+    metrics: Metrics
+    health: HealthService
+    insights: InsightsService
+    notifications: NotificationService
+    webhooks: WebhookService
+    reactor: Reactor
 
 
 @asynccontextmanager
@@ -83,13 +105,24 @@ async def build_services(
     redis: Redis = Redis.from_url(settings.effective_redis_url, health_check_interval=30)
     scheduler_queue = RedisQueue(redis, name=SCHEDULER_QUEUE)
     publish_queue = RedisQueue(redis, name=PUBLISH_QUEUE)
+    background_queue = RedisQueue(redis, name=BACKGROUND_QUEUE)
+    metrics = Metrics()
+    # Webhook receivers are strangers: short timeouts, no redirects, a client of their own.
+    webhook_http = httpx.AsyncClient(
+        timeout=httpx.Timeout(5.0, connect=3.0),
+        follow_redirects=False,
+        limits=httpx.Limits(max_connections=50, max_keepalive_connections=10),
+    )
     http = httpx.AsyncClient(
         transport=http_transport,
         timeout=httpx.Timeout(settings.job_timeout_seconds, connect=5.0),
         limits=httpx.Limits(max_connections=200, max_keepalive_connections=100),
     )
     lease_margin = timedelta(seconds=settings.job_timeout_seconds + settings.lease_grace_seconds)
-    events = EventBus(redis, clock)
+    # Pub/sub ignores Redis's logical databases: a channel per database keeps deployments (and
+    # parallel test runs) that share one Redis server from reacting to each other's events.
+    redis_db = redis.connection_pool.connection_kwargs.get("db", 0)
+    events = EventBus(redis, clock, channel=f"{CHANNEL}:{redis_db}")
     threads = ThreadsClient(
         http,
         base_url=settings.threads_api_base_url,
@@ -98,6 +131,7 @@ async def build_services(
             settings.threads_app_secret.get_secret_value() if settings.threads_app_secret else None
         ),
         clock=clock,
+        observer=metrics,
     )
     dispatcher = Dispatcher(
         queue=publish_queue,
@@ -138,6 +172,27 @@ async def build_services(
         scheduler=scheduler,
         attempts=settings.publish_attempts,
         lease_margin=lease_margin,
+        observer=metrics,
+    )
+    duplicates = DuplicateGuard.from_settings(settings, clock)
+    posts = PostService(clock=clock, events=events, scheduler=scheduler, duplicates=duplicates)
+    insights = InsightsService(
+        clock=clock,
+        redis=redis,
+        threads=threads,
+        tokens=tokens,
+        calls_per_hour=settings.insights_calls_per_hour,
+        observer=metrics,
+    )
+    notifications = NotificationService(clock=clock, events=events)
+    webhooks = WebhookService(
+        clock=clock,
+        http=webhook_http,
+        queue=background_queue,
+        cipher=cipher,
+        observer=metrics,
+        retry_base=timedelta(seconds=settings.webhook_retry_seconds),
+        attempts=settings.webhook_attempts,
     )
     try:
         await redis.ping()  # type: ignore[misc]
@@ -153,7 +208,7 @@ async def build_services(
             threads=threads,
             cipher=cipher,
             scheduler=scheduler,
-            posts=PostService(clock=clock, events=events, scheduler=scheduler),
+            posts=posts,
             accounts=accounts,
             publisher=publisher,
             releaser=releaser,
@@ -164,9 +219,41 @@ async def build_services(
                 clock=clock,
             ),
             auth=AuthService(clock=clock, events=events, redis=redis),
+            duplicates=duplicates,
+            bulk=BulkService(
+                clock=clock,
+                posts=posts,
+                duplicates=duplicates,
+                events=events,
+                max_bytes=settings.import_max_bytes,
+                max_rows=settings.import_max_rows,
+            ),
+            distributor=Distributor(clock=clock, posts=posts),
+            slots=SlotService(clock=clock, posts=posts, events=events),
+            background_queue=background_queue,
+            metrics=metrics,
+            health=HealthService(
+                mongo=mongo,
+                redis=redis,
+                clock=clock,
+                metrics=metrics,
+                queues=[scheduler_queue, publish_queue, background_queue],
+                scheduler=scheduler,
+            ),
+            insights=insights,
+            notifications=notifications,
+            webhooks=webhooks,
+            reactor=Reactor(
+                redis=redis,
+                events=events,
+                webhooks=webhooks,
+                notifications=notifications,
+                insights=insights,
+            ),
         )
     finally:
         await events.close()
         await http.aclose()
+        await webhook_http.aclose()
         await redis.aclose()
         await mongo.close()

@@ -62,9 +62,6 @@ class Settings(BaseSettings):
         "https://graph.threads.net/v1.0",
         json_schema_extra=_expect("an http(s) URL such as https://graph.threads.net/v1.0"),
     )
-    threads_authorize_url: str = Field(
-        "https://threads.net/oauth/authorize", json_schema_extra=_expect("an http(s) URL")
-    )
     threads_app_id: str | None = None
     threads_app_secret: SecretStr | None = None
     threads_redirect_uri: str | None = None
@@ -103,6 +100,18 @@ class Settings(BaseSettings):
     secret_key: SecretStr | None = None
     encryption_keys: SecretStr | None = None
     log_level: str = Field("INFO", json_schema_extra=_expect("DEBUG, INFO, WARNING or ERROR"))
+    # Operations: logs, metrics, insights, webhooks
+    log_format: Literal["text", "json"] = Field("text", json_schema_extra=_expect("text or json"))
+    worker_metrics_port: int | None = Field(
+        None, ge=1, le=65535, json_schema_extra=_expect("a port 1-65535")
+    )
+    insights_calls_per_hour: int = Field(
+        60, ge=0, json_schema_extra=_expect("a non-negative integer (0 turns insights off)")
+    )
+    webhook_retry_seconds: float = Field(
+        30.0, gt=0, json_schema_extra=_expect("a positive number of seconds")
+    )
+    webhook_attempts: int = Field(6, gt=0, json_schema_extra=_expect("a positive integer"))
 
     @classmethod
     def settings_customise_sources(
@@ -143,7 +152,7 @@ class Settings(BaseSettings):
             raise ValueError("not a Redis URL")
         return value or None
 
-    @field_validator("threads_api_base_url", "threads_authorize_url")
+    @field_validator("threads_api_base_url")
     @classmethod
     def _http_url(cls, value: str) -> str:
         if not value.startswith(("http://", "https://")):

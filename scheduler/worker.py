@@ -3,6 +3,8 @@
 `scheduler-meta` (concurrency 1) runs the delayed `check-due-posts` job and the crons;
 `post-publishing` (WORKER_CONCURRENCY) prepares occurrences, whose releases then run in the
 process's `Releaser`. At start the scheduler is initialised (restored or rebuilt from MongoDB).
+`background` (10) delivers webhooks and runs the insights cron, out of publishing's way; beside
+the queues run the heartbeat and the event reactor (`scheduler.reactor`).
 """
 
 from __future__ import annotations
@@ -17,10 +19,15 @@ from saq import CronJob, Worker
 from saq.types import Context
 
 from scheduler import jobs
+from scheduler.bootstrap import bootstrap_account
 from scheduler.dispatch import PUBLISH_JOB
 from scheduler.engine import CHECK_JOB
+from scheduler.logs import redact
+from scheduler.metrics import serve_metrics
+from scheduler.reactor import start_companions
 from scheduler.services import Services, build_services
 from scheduler.settings import Settings
+from scheduler.webhooks import DELIVER_JOB
 
 log = logging.getLogger(__name__)
 SHUTDOWN_GRACE_SECONDS = 20
@@ -78,17 +85,25 @@ def create_workers(services: Services) -> list[Worker[Context]]:
         startup=startup,
         after_process=after_process,
     )
-    for worker in (scheduler, publisher):
+    background = Worker(
+        services.background_queue,
+        functions=[(DELIVER_JOB, jobs.deliver_webhook)],
+        concurrency=10,
+        cron_jobs=[CronJob(jobs.refresh_insights, cron="* * * * *", timeout=900)],
+        startup=startup,
+    )
+    for worker in (scheduler, publisher, background):
         # Signals are handled once for the whole process (see serve_worker), not per worker:
         # a second worker's handler would replace the first's and leave it running.
         worker.SIGNALS = []
-    return [scheduler, publisher]
+    return [scheduler, publisher, background]
 
 
 async def run_workers(services: Services, stop: asyncio.Event) -> None:
     """Initialise the scheduler, run the workers until `stop` is set, then shut down gracefully."""
     await _mitigate_sweep_race(services)
     await services.scheduler.initialize()
+    companions = await start_companions(services)  # heartbeat, webhooks/inbox reactor, insights
     workers = create_workers(services)
     tasks = [asyncio.create_task(w.start()) for w in workers]
     try:
@@ -99,6 +114,7 @@ async def run_workers(services: Services, stop: asyncio.Event) -> None:
         await asyncio.gather(*tasks, return_exceptions=True)
         # Then armed releases go back to MongoDB for another worker; sends in flight finish.
         await services.releaser.drain(SHUTDOWN_GRACE_SECONDS)
+        await companions.stop()
 
 
 async def _finish_running_jobs(workers: list[Worker[Context]], grace: float) -> None:
@@ -130,9 +146,13 @@ async def serve_worker(settings: Settings, **build: Any) -> None:
     remove = install_stop_signals(stop)
     try:
         async with build_services(settings, **build) as services:
+            await bootstrap_account(services)
+            if settings.worker_metrics_port:
+                serve_metrics(services.metrics, settings.worker_metrics_port)
             print(
-                f"worker connected to Redis {settings.effective_redis_url} and MongoDB database "
-                f"{settings.database_name}; queues scheduler-meta, post-publishing",
+                f"worker connected to Redis {redact(settings.effective_redis_url)} and MongoDB "
+                f"database {settings.database_name}; queues scheduler-meta, post-publishing, "
+                "background",
                 flush=True,
             )
             await run_workers(services, stop)

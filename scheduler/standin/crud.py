@@ -29,6 +29,7 @@ from scheduler.standin.failures import (
     refuse_option,
     unknown_field,
 )
+from scheduler.standin.queries import count as count_matching
 from scheduler.standin.queries import encode, parse_sort, project, select
 from scheduler.standin.storage import StoredCollection
 from scheduler.standin.wire import CODEC_OPTIONS
@@ -132,10 +133,14 @@ def count(call: Call) -> Reply:
         return {"n": 0}
     limit = abs(call.integer("limit", minimum=-(2**62)))
     skip = call.integer("skip")
-    if not query and not skip:
-        total = len(collection)
-        return {"n": min(total, limit) if limit else total}
-    return {"n": len(select(collection, query, [], skip, limit))}
+    total = len(collection) if not query else count_matching(collection, query)
+    return {"n": _window(total, skip, limit)}
+
+
+def _window(total: int, skip: int, limit: int) -> int:
+    """How many of `total` matches remain after skipping `skip` and limiting to `limit` (0: all)."""
+    remaining = max(0, total - skip)
+    return min(remaining, limit) if limit else remaining
 
 
 def distinct(call: Call) -> Reply:
@@ -186,10 +191,75 @@ def aggregate(call: Call) -> Reply:
     if isinstance(batch_size, bool) or not isinstance(batch_size, int) or batch_size < 0:
         raise bad_value("aggregate's cursor.batchSize must be a non-negative integer.")
     collection = call.collection()
+    counted = _counted(collection, pipeline)
+    if counted is not None:
+        return _open_cursor(call, _encoded(counted), batch_size)
     documents, rest = _pushed_down(collection, pipeline)
     copies = [bson.decode(bson.encode(document), CODEC_OPTIONS) for document in documents]
     results = bridge.run_pipeline(copies, call.context.engine.database(call.database), rest)
     return _open_cursor(call, _encoded(results), batch_size)
+
+
+def _counted(
+    collection: StoredCollection | None, pipeline: list[Mapping[str, Any]]
+) -> list[Document] | None:
+    """The result of a counting pipeline, counted through the indexes; None for other pipelines.
+
+    Recognizes what `count_documents` sends, `[{$match}, {$skip}?, {$limit}?, {$group: {_id:
+    <constant>, n: {$sum: 1}}}]`, and `[{$match}, {$count: "n"}]`. Like MongoDB, an empty input
+    gives no document at all.
+    """
+    stages = list(pipeline)
+    query: Any = {}
+    if stages and set(stages[0]) == {"$match"}:
+        query = stages.pop(0)["$match"]
+    skip = _stage_number(stages, "$skip", minimum=0)
+    limit = _stage_number(stages, "$limit", minimum=1)
+    if skip is None or limit is None or len(stages) != 1 or not isinstance(query, dict):
+        return None
+    shape = _count_shape(stages[0])
+    if shape is None:
+        return None
+    head, name = shape
+    total = 0 if collection is None else count_matching(collection, query)
+    n = _window(total, skip, limit)
+    return [{**head, name: n}] if n else []
+
+
+def _stage_number(stages: list[Mapping[str, Any]], name: str, *, minimum: int) -> int | None:
+    """Pop a leading `{name: <int>}` stage: its value, 0 when absent, None when invalid."""
+    if not stages or set(stages[0]) != {name}:
+        return 0
+    value = stages[0][name]
+    if isinstance(value, bool) or not isinstance(value, int) or value < minimum:
+        return None  # mongomock reports the error
+    stages.pop(0)
+    return value
+
+
+def _count_shape(stage: Mapping[str, Any]) -> tuple[Document, str] | None:
+    """A counting stage's result, as (fields before the count, count field); None otherwise."""
+    if set(stage) == {"$count"}:
+        name = stage["$count"]
+        if isinstance(name, str) and name and not name.startswith("$") and "." not in name:
+            return {}, name
+        return None
+    group = stage.get("$group")
+    if len(stage) != 1 or not isinstance(group, dict) or len(group) != 2 or "_id" not in group:
+        return None
+    constant = group["_id"]
+    if not (
+        constant is None
+        or type(constant) in (int, float, bool)
+        or (type(constant) is str and not constant.startswith("$"))
+    ):
+        return None  # a field path or an expression: a real grouping
+    (name, accumulator), *_ = [(k, v) for k, v in group.items() if k != "_id"]
+    if accumulator != {"$sum": 1} or type(accumulator["$sum"]) is not int:
+        return None
+    if name.startswith("$") or "." in name:
+        return None
+    return {"_id": constant}, name
 
 
 def _pushed_down(

@@ -85,10 +85,11 @@ class CursorRegistry:
         no_timeout: bool = False,
     ) -> tuple[int, list[RawBSONDocument]]:
         """Cut the first batch; register a cursor only if more remains."""
-        cursor = Cursor(self._new_id(), namespace, documents, now, no_timeout=no_timeout)
+        cursor = Cursor(0, namespace, documents, now, no_timeout=no_timeout)
         batch = cursor.batch(first_batch)
         if single_batch or not cursor.alive:
             return 0, batch
+        cursor.id = self._new_id()  # only a cursor that stays open needs one
         self.cursors[cursor.id] = cursor
         return cursor.id, batch
 

@@ -7,14 +7,20 @@ number (so equal keys stay in natural order). Values that have no simple total o
 (arrays, embedded documents, regexes, ...) make the document "loose" for that index: it is then
 always handed to the exact matcher, so an index only ever narrows candidates, never decides
 a match. Unique indexes refuse loose values instead, because uniqueness must be exact.
+
+Documents whose key holds a Decimal128 or binary value are also remembered as "unsure": their
+key order is exact, but mongomock's equality on them is not the key's (Decimal128("1.0") is
+not 1 there), so an index holding any of them never answers a filter on its own.
 """
 
 from __future__ import annotations
 
 import bisect
+import itertools
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
+from decimal import Decimal
 from typing import Any, Final
 
 from bson import ObjectId
@@ -84,7 +90,8 @@ def scalar_key(value: Any) -> Key | None:
     if isinstance(value, int | float):
         return None if value != value else (RANK_NUMBER, value)  # NaN has no order
     if kind is ObjectId:
-        return (RANK_OBJECTID, value)
+        # Its 12 bytes order like the ObjectId itself, but compare in C (bisect, sort, heapq).
+        return (RANK_OBJECTID, value.binary)
     if isinstance(value, Decimal128):
         number = value.to_decimal()
         return None if number.is_nan() else (RANK_NUMBER, number)
@@ -217,12 +224,22 @@ class Index:
 
     spec: IndexSpec
     paths: tuple[tuple[str, ...], ...] = ()
+    roots: frozenset[str] = frozenset()  # the top-level fields the keys are read from
     entries: list[Key] = field(default_factory=list)
     loose: set[int] = field(default_factory=set)
+    unsure: set[int] = field(default_factory=set)
     key_of: dict[int, Key | None] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         self.paths = tuple(tuple(name.split(".")) for name, _ in self.spec.keys)
+        self.roots = frozenset(path[0] for path in self.paths)
+
+    def depends_on(self, changed: frozenset[str] | None) -> bool:
+        """Whether a change to these top-level fields (None: any) may change keys here."""
+        # A partial index's filter may read any field, so it always recomputes.
+        return (
+            changed is None or self.spec.partial is not None or not self.roots.isdisjoint(changed)
+        )
 
     @property
     def plannable(self) -> bool:
@@ -270,11 +287,15 @@ class Index:
         assert isinstance(key, tuple)
         self.key_of[seq] = key
         bisect.insort(self.entries, (*key, seq))
+        for part in key:
+            if part[0] == RANK_BINARY or type(part[1]) is Decimal:
+                self.unsure.add(seq)
 
     def remove(self, seq: int) -> None:
         if seq not in self.key_of:
             return
         key = self.key_of.pop(seq)
+        self.unsure.discard(seq)
         if key is None:
             self.loose.discard(seq)
             return
@@ -315,10 +336,9 @@ class Index:
 
     def walk(self, positions: range, *, reverse: bool = False) -> Iterator[Key]:
         """The entries at `positions`, forwards or backwards."""
-        entries = self.entries
-        order = reversed(positions) if reverse else positions
-        for position in order:
-            yield entries[position]
+        if reverse:
+            return reversed(self.entries[positions.start : positions.stop])
+        return itertools.islice(self.entries, positions.start, positions.stop)
 
 
 def _missing(document: Mapping[str, Any], path: tuple[str, ...]) -> bool:

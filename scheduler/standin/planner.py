@@ -9,7 +9,7 @@ documents of the chosen index are always candidates.
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -20,6 +20,10 @@ from bson.regex import Regex
 from scheduler.standin.indexes import TOP, Index, Key, scalar_key
 
 _MAX_PREFIXES = 256  # cartesian products of $in lists beyond this are not worth planning
+
+
+def _unfinished(key: Key) -> bool:
+    raise RuntimeError("FieldBounds.admits needs finish() first.")
 
 
 @dataclass(slots=True)
@@ -33,6 +37,9 @@ class FieldBounds:
     high: Key | None = None
     high_inclusive: bool = True
     empty: bool = False
+    # admits(key): True when a (non-loose) key satisfies every condition these bounds came
+    # from. `finish()` sets it to a comparison specialized for these bounds (a hot loop).
+    admits: Callable[[Key], bool] = field(default=_unfinished, repr=False, compare=False)
 
     @property
     def has_range(self) -> bool:
@@ -62,6 +69,26 @@ class FieldBounds:
             self.points = {key for key in self.points if self._in_range(key)}
         if self.points is not None and not self.points:
             self.empty = True
+        self.admits = self._admitter()
+
+    def _admitter(self) -> Callable[[Key], bool]:
+        if self.points is not None:
+            return self.points.__contains__
+        if self.empty or (self.low is None and self.high is None):
+            return lambda key: not self.empty
+        rank = (self.low or self.high or (0,))[0]
+        # Missing bounds become the edges of the rank: (rank,) sorts before every key of that
+        # rank and (rank, TOP) after, so one chained comparison also checks the type.
+        low, high = self.low or (rank,), self.high or (rank, TOP)
+        low_inclusive = self.low_inclusive or self.low is None
+        high_inclusive = self.high_inclusive and self.high is not None
+        if low_inclusive and high_inclusive:
+            return lambda key: low <= key <= high
+        if low_inclusive:
+            return lambda key: low <= key < high
+        if high_inclusive:
+            return lambda key: low < key <= high
+        return lambda key: low < key < high
 
     def _in_range(self, key: Key) -> bool:
         rank = (self.low or self.high or key)[0]
@@ -89,6 +116,8 @@ class Plan:
     sort_start: int = 0  # where the sort fields start inside an entry
     sort_width: int = 0
     count: int = 0
+    fields: tuple[str, ...] = ()  # the query fields the index ranges decide (prefix order)
+    covered: int = 0  # how many filtered fields the index holds (decided or not)
 
 
 def conditions(query: Mapping[str, Any]) -> dict[str, FieldBounds]:
@@ -154,13 +183,25 @@ def _usable_key(value: Any) -> Key | None:
     return scalar_key(value)
 
 
+def by_id_alone(query: Mapping[str, Any]) -> bool:
+    """True for `{_id: value}` where a dictionary lookup finds exactly the matching document."""
+    return len(query) == 1 and _dict_lookup_ok(query.get("_id", []))
+
+
 def plan(
-    indexes: Mapping[str, Index], query: Mapping[str, Any], sort: list[tuple[str, int]]
+    indexes: Mapping[str, Index],
+    query: Mapping[str, Any],
+    sort: list[tuple[str, int]],
+    bounds: Mapping[str, FieldBounds] | None = None,
 ) -> Plan:
-    """The cheapest way to reach every document that may match `query`."""
-    if len(query) == 1 and _dict_lookup_ok(query.get("_id", [])):
+    """The cheapest way to reach every document that may match `query`.
+
+    `bounds` are `conditions(query)` when the caller already has them (a compiled filter).
+    """
+    if by_id_alone(query):
         return Plan("ids", id_values=[query["_id"]], count=1)  # the hot path: by _id
-    bounds = conditions(query)
+    if bounds is None:
+        bounds = conditions(query)
     if any(value.empty for value in bounds.values()):
         return Plan("empty")
     id_bounds = bounds.get("_id")
@@ -174,13 +215,15 @@ def plan(
         candidate = _index_plan(index, bounds, sort)
         if candidate is None:
             continue
-        if (
-            best is None
-            or candidate.count < best.count
-            or (candidate.count == best.count and candidate.direction and not best.direction)
-        ):
+        if best is None or _preference(candidate) < _preference(best):
             best = candidate
     return best or Plan("scan")
+
+
+def _preference(candidate: Plan) -> tuple[int, bool, int]:
+    """Fewest candidates; on a tie, the index yielding the sort order, then the one whose keys
+    hold the most filtered fields (the search reads those from the entries, not documents)."""
+    return (candidate.count, not candidate.direction, -candidate.covered)
 
 
 def _index_plan(
@@ -205,7 +248,9 @@ def _index_plan(
     if not equal_fields and range_bounds is None:
         return None
     ranges = [_range(index, prefix, range_bounds) for prefix in prefixes]
-    result = Plan("index", index=index, ranges=ranges)
+    used = index.spec.keys[: len(equal_fields) + (range_bounds is not None)]
+    result = Plan("index", index=index, ranges=ranges, fields=tuple(name for name, _ in used))
+    result.covered = sum(1 for name, _ in index.spec.keys if name in bounds)
     result.count = sum(len(positions) for positions in ranges) + len(index.loose)
     if len(prefixes) == 1 and not index.loose:
         _order(result, index, equal_fields, sort)

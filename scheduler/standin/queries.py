@@ -1,21 +1,28 @@
-"""Queries: select, sort and project documents with mongomock's exact semantics, index-first.
+"""Queries: select, sort, count and project documents with mongomock's semantics, index-first.
 
-`select` asks the planner for candidates, then hands each one to mongomock's `filter_applies`
-and sorts with mongomock's own sort keys, so results are what mongomock would return, only
-found without scanning the collection. When the chosen index already yields the sort order,
-the scan stops as soon as `skip + limit` matches (and their ties) are collected.
+`select` asks the planner for candidates and tests each one with the compiled filter of
+`filters.py` (mongomock's own matcher where that cannot decide), then sorts with mongomock's
+ordering, so results are what mongomock would return, only found without scanning the
+collection. Three shortcuts keep list queries cheap:
+
+- when the chosen index decides every condition of the filter ("exact"), its range entries
+  are the matches: `count` sums range lengths and selecting tests no document;
+- a sort on `_id` alone walks the `_id` index until `skip + limit` matches (when matches are
+  dense) or takes the top `skip + limit` candidates by their `_id` key (when they are few);
+- when the chosen index already yields the sort order, the walk stops as soon as
+  `skip + limit` matches (and their ties) are collected.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
-from typing import Any
+import heapq
+from collections.abc import Callable, Mapping
+from typing import Any, cast
 
 import bson
 from bson.raw_bson import RawBSONDocument
 
 from scheduler.standin import bridge
-from scheduler.standin.bridge import matches
 from scheduler.standin.failures import BAD_VALUE, NOT_IMPLEMENTED, CommandFailed, bad_value
 from scheduler.standin.indexes import (
     NULL_KEY,
@@ -24,10 +31,12 @@ from scheduler.standin.indexes import (
     RANK_NUMBER,
     RANK_OBJECTID,
     RANK_STRING,
+    Index,
+    Key,
     scalar_key,
 )
-from scheduler.standin.planner import Plan, plan
-from scheduler.standin.storage import StoredCollection, id_key
+from scheduler.standin.searches import Search
+from scheduler.standin.storage import StoredCollection
 
 Document = dict[str, Any]
 _FAST_SORT_RANKS = {NULL_KEY[0], RANK_NUMBER, RANK_STRING, RANK_OBJECTID, RANK_BOOL, RANK_DATE}
@@ -52,6 +61,17 @@ def parse_sort(sort: Any) -> list[tuple[str, int]]:
     return fields
 
 
+# A walk of the `_id` index gives up after visiting this many times the entries it expects to
+# visit (or, having all the matches in hand, this many times their number): an unlucky walk
+# (matches bunched at the far end of the _id order) then costs about what it could have saved.
+_WALK_PATIENCE = 4
+# A walk before collecting the matches is only tried when it should visit at most this
+# fraction of the candidates: more when index keys decide the filter (a visit is a key lookup)
+# than when documents must be read (the count that follows reads them all anyway).
+_WALK_SHARE_KEYED = 0.1
+_WALK_SHARE_READING = 0.01
+
+
 def select(
     collection: StoredCollection,
     query: Mapping[str, Any],
@@ -60,56 +80,124 @@ def select(
     limit: int = 0,
 ) -> list[Document]:
     """The stored documents matching `query`, sorted, skipped and limited (references)."""
-    if not isinstance(query, Mapping):
-        raise bad_value("The filter must be a document.")
-    chosen = plan(collection.indexes, query, sort)
-    if chosen.direction and limit:
-        return _select_ordered(collection, chosen, query, sort, skip, limit)
-    found: list[Document] = []
+    search = Search.of(collection, query, sort)
+    if _sorted_by_unique_id(collection, sort):
+        return _select_by_id(search, sort[0][1] < 0, skip, limit)
+    if search.chosen.direction and limit:
+        return _select_ordered(search, sort, skip, limit)
     wanted = skip + limit if limit and not sort else 0
-    seen_any = False
-    for document in _candidates(collection, chosen):
-        seen_any = True
-        if matches(query, document):
+    found: list[Document] = []
+    for seq in search.matching() if wanted else search.all_matching():
+        document = collection.document(seq)
+        if document is not None:
             found.append(document)
             if wanted and len(found) >= wanted:
                 break
-    if not seen_any:
-        matches(query, {})  # still reject a malformed filter on an empty result
     if sort:
         found = sort_documents(found, sort)
     return found[skip : skip + limit] if limit else found[skip:]
 
 
-def _candidates(collection: StoredCollection, chosen: Plan) -> Iterable[Document]:
-    if chosen.kind == "scan":
-        return collection.all_documents()
-    if chosen.kind == "empty":
-        return ()
-    if chosen.kind == "ids":
-        found: dict[int, Document] = {}
-        for value in chosen.id_values:
-            key = id_key(value)
-            document = collection.docs.get(key)
-            if document is not None:
-                found[collection.seq_of[key]] = document
-        return [found[seq] for seq in sorted(found)]
-    assert chosen.index is not None
-    entries = chosen.index.entries
-    seqs = {entries[position][-1] for positions in chosen.ranges for position in positions}
-    seqs.update(chosen.index.loose)
-    return [doc for doc in map(collection.document, sorted(seqs)) if doc is not None]
+def count(collection: StoredCollection, query: Mapping[str, Any]) -> int:
+    """How many stored documents match `query` (from the index alone when it decides)."""
+    if isinstance(query, Mapping) and not query:
+        return len(collection)
+    return Search.of(collection, query, []).count()
+
+
+def _sorted_by_unique_id(collection: StoredCollection, sort: list[tuple[str, int]]) -> bool:
+    """Sorting by `_id` alone, whose index keys are all scalar and order like mongomock's sort."""
+    if len(sort) != 1 or sort[0][0] != "_id":
+        return False
+    index = collection.indexes["_id_"]
+    return not index.loose and not index.unsure
+
+
+def _select_by_id(search: Search, reverse: bool, skip: int, limit: int) -> list[Document]:
+    """Matches sorted by `_id`, the order of the `_id` index.
+
+    A page first tries a short walk of the `_id` index testing each entry (dense matches end
+    it in about a page). Otherwise it collects every match, then either walks the `_id` index
+    keeping the collected ones, or takes the top skip+limit by `_id` key with a heap. `_id`
+    keys are unique, so there are no ties: a top-k is exactly the head of a full sort.
+    """
+    collection = search.collection
+    id_index = collection.indexes["_id_"]
+    wanted = skip + limit
+    if limit:
+        found = _walk_testing(search, id_index, reverse, wanted)
+        if found is not None:
+            documents = map(collection.document, found[skip:])
+            return [document for document in documents if document is not None]
+    seqs = search.all_matching()
+    id_of = cast(Callable[[int], Key], id_index.key_of.__getitem__)
+    if not limit:
+        top = sorted(seqs, key=id_of, reverse=reverse)
+    else:
+        top = _walk_keeping(id_index, seqs, reverse, wanted) or []
+        if len(top) < min(wanted, len(seqs)):
+            # _ids mostly grow with insertion (ObjectIds): feeding the likely winners first
+            # keeps the heap full of them, so most matches cost one comparison.
+            if reverse:
+                top = heapq.nlargest(wanted, reversed(seqs), key=id_of)
+            else:
+                top = heapq.nsmallest(wanted, seqs, key=id_of)
+    return [document for document in map(collection.document, top[skip:]) if document is not None]
+
+
+def _walk_testing(search: Search, id_index: Index, reverse: bool, wanted: int) -> list[int] | None:
+    """The first `wanted` matching seqs in `_id` order, testing each entry walked; None when
+    the walk is not worth trying or gives up (see `_WALK_PATIENCE`).
+
+    With matches spread evenly it visits `wanted * total / matches` entries, the plan's
+    candidate count standing in for the matches.
+    """
+    chosen, total = search.chosen, len(search.collection)
+    candidates = total if chosen.kind == "scan" else chosen.count
+    if chosen.kind in ("ids", "empty") or not candidates:
+        return None
+    expected = wanted * total / candidates
+    share = _WALK_SHARE_READING if search.residual else _WALK_SHARE_KEYED
+    if expected > candidates * share:
+        return None
+    found: list[int] = []
+    budget = expected * _WALK_PATIENCE
+    for visited, entry in enumerate(id_index.walk(range(len(id_index.entries)), reverse=reverse)):
+        if visited > budget:
+            return None
+        if search.admits_seq(entry[-1]):
+            found.append(entry[-1])
+            if len(found) == wanted:
+                break
+    if not found:
+        search.validate()
+    return found
+
+
+def _walk_keeping(id_index: Index, seqs: list[int], reverse: bool, wanted: int) -> list[int] | None:
+    """The first `wanted` of `seqs` in `_id` order, walking the `_id` index; None when a walk
+    should not meet them soon, or gave up (see `_WALK_PATIENCE`)."""
+    total = len(id_index.entries)
+    if not seqs or wanted * total / len(seqs) > len(seqs):
+        return None
+    members = set(seqs)
+    found: list[int] = []
+    budget = len(seqs) * _WALK_PATIENCE
+    for visited, entry in enumerate(id_index.walk(range(total), reverse=reverse)):
+        if visited > budget:
+            return None
+        if entry[-1] in members:
+            found.append(entry[-1])
+            if len(found) == wanted:
+                break
+    return found
 
 
 def _select_ordered(
-    collection: StoredCollection,
-    chosen: Plan,
-    query: Mapping[str, Any],
-    sort: list[tuple[str, int]],
-    skip: int,
-    limit: int,
+    search: Search, sort: list[tuple[str, int]], skip: int, limit: int
 ) -> list[Document]:
     """Walk the index in sort order; stop after skip+limit matches and the ties of the last."""
+    chosen, collection = search.chosen, search.collection
     assert chosen.index is not None
     wanted = skip + limit
     start, stop = chosen.sort_start, chosen.sort_start + chosen.sort_width
@@ -121,17 +209,21 @@ def _select_ordered(
         if boundary is not None and sort_key != boundary:
             break
         document = collection.document(entry[-1])
-        if document is None or not matches(query, document):
+        if document is None or not _entry_matches(search, entry):
             continue
         picked.append((entry[-1], document))
         if len(picked) == wanted:
             boundary = sort_key
     if not picked:
-        matches(query, {})
+        search.validate()
     # Re-sort the few collected documents exactly as a full sort would (stable, natural order).
     picked.sort(key=lambda item: item[0])
     ordered = sort_documents([document for _, document in picked], sort)
     return ordered[skip : skip + limit]
+
+
+def _entry_matches(search: Search, entry: Key) -> bool:
+    return search.admits(entry) if search.keyed else search.passes(entry[-1])
 
 
 def sort_documents(documents: list[Document], sort: list[tuple[str, int]]) -> list[Document]:

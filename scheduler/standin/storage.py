@@ -2,8 +2,9 @@
 
 Documents live in mongomock's own `CollectionStore` (so aggregation stages such as `$lookup`
 see them), keyed by `_id`. The stand-in adds what mongomock lacks for speed and exactness:
-an insertion number (`seq`) per document, the sorted indexes of `indexes.py`, O(log n) unique
-checks that report `keyPattern`/`keyValue`, and a change counter for snapshots.
+an insertion number (`seq`) per document (and the documents by seq), the sorted indexes of
+`indexes.py`, O(log n) unique checks that report `keyPattern`/`keyValue`, a memo of recent
+matches for `searches.py` that every write clears, and a change counter for snapshots.
 
 Invariant: a stored document is always the BSON decoding of its own encoding (ints that
 overflowed are Int64, datetimes are naive UTC with millisecond precision), so what a query
@@ -14,7 +15,7 @@ mutated in place: a write builds a new document and swaps it in.
 from __future__ import annotations
 
 import itertools
-from collections.abc import Callable, Hashable, Iterator, Mapping
+from collections.abc import Callable, Hashable, Mapping
 from typing import Any
 
 import bson
@@ -74,19 +75,24 @@ class StoredCollection:
         self.engine_collection, self.docs = bridge.collection_store(client, database, name)
         self.seq_of: dict[Hashable, int] = {}
         self.key_of_seq: dict[int, Hashable] = {}
+        # The same documents by seq: reading one skips hashing its _id (ObjectId hashes in Python).
+        self.doc_of_seq: dict[int, dict[str, Any]] = {}
         self.indexes: dict[str, Index] = {"_id_": Index(IndexSpec.id_index())}
         self._seqs = itertools.count(1)
-        self._changed = changed
+        self._on_change = changed
+        # The matching seqs of recent filters that had to read documents, by encoded filter, so
+        # a list query's count (the same filter, right after) reads none; writes clear it.
+        self.memo: dict[bytes, list[int]] = {}
 
     def __len__(self) -> int:
         return len(self.docs)
 
-    def document(self, seq: int) -> dict[str, Any] | None:
-        key = self.key_of_seq.get(seq)
-        return None if key is None else self.docs.get(key)
+    def _changed(self) -> None:
+        self.memo.clear()
+        self._on_change()
 
-    def all_documents(self) -> Iterator[dict[str, Any]]:
-        return iter(list(self.docs.values()))
+    def document(self, seq: int) -> dict[str, Any] | None:
+        return self.doc_of_seq.get(seq)
 
     def insert(self, document: dict[str, Any]) -> dict[str, Any]:
         """Store a new document (assigning `_id` first if missing); return the stored copy."""
@@ -109,25 +115,32 @@ class StoredCollection:
         self.docs[key] = stored
         self.seq_of[key] = seq
         self.key_of_seq[seq] = key
+        self.doc_of_seq[seq] = stored
         for index, index_key in zip(self.indexes.values(), keys, strict=True):
             index.add(seq, index_key)
         self._changed()
         return stored
 
-    def replace(self, seq: int, new: dict[str, Any]) -> None:
-        """Swap in a new version of a stored document (same `_id`, already normalized)."""
-        keys = self._keys(new, seq=seq)
-        key = self.key_of_seq[seq]
-        for index, index_key in zip(self.indexes.values(), keys, strict=True):
+    def replace(self, seq: int, new: dict[str, Any], changed: frozenset[str] | None = None) -> None:
+        """Swap in a new version of a stored document (same `_id`, already normalized).
+
+        `changed` names the top-level fields that may differ (None: any); the keys of indexes
+        on other fields are kept without being computed again.
+        """
+        indexes = [index for index in self.indexes.values() if index.depends_on(changed)]
+        keys = self._keys(new, seq, indexes)
+        for index, index_key in zip(indexes, keys, strict=True):
             if seq in index.key_of and index.key_of[seq] == index_key:
                 continue  # most updates leave most index keys alone (always _id)
             index.remove(seq)
             index.add(seq, index_key)
-        self.docs[key] = new
+        self.docs[self.key_of_seq[seq]] = new
+        self.doc_of_seq[seq] = new
         self._changed()
 
     def remove(self, seq: int) -> None:
         key = self.key_of_seq.pop(seq)
+        del self.doc_of_seq[seq]
         del self.docs[key]
         del self.seq_of[key]
         for index in self.indexes.values():
@@ -137,10 +150,14 @@ class StoredCollection:
     def seq_of_document(self, document: Mapping[str, Any]) -> int:
         return self.seq_of[id_key(document["_id"])]
 
-    def _keys(self, document: Mapping[str, Any], seq: int) -> list[Any]:
-        """Every index's key for `document`, after checking the unique ones (except _id)."""
-        keys = [index.key(document) for index in self.indexes.values()]
-        for index, key in zip(self.indexes.values(), keys, strict=True):
+    def _keys(
+        self, document: Mapping[str, Any], seq: int, indexes: list[Index] | None = None
+    ) -> list[Any]:
+        """Each index's key for `document` (every index by default), after checking the unique
+        ones (except _id)."""
+        indexes = list(self.indexes.values()) if indexes is None else indexes
+        keys = [index.key(document) for index in indexes]
+        for index, key in zip(indexes, keys, strict=True):
             if index.spec.name != "_id_" and index.conflict(key, seq) is not None:
                 raise index.duplicate_error(document, self.namespace)
         return keys
@@ -225,10 +242,10 @@ class Engine:
         return self.databases.get(database, {}).get(name)
 
     def create_collection(self, database: str, name: str) -> StoredCollection:
-        _check_names(database, name)
-        collections = self.databases.setdefault(database, {})
-        found = collections.get(name)
-        if found is None:
+        found = self.collection(database, name)
+        if found is None:  # names are checked once, when the collection is created
+            _check_names(database, name)
+            collections = self.databases.setdefault(database, {})
             found = collections[name] = StoredCollection(self.client, database, name, self.touch)
             self.touch()
         return found
@@ -237,7 +254,8 @@ class Engine:
         collections = self.databases.get(database, {})
         dropped = collections.pop(name, None)
         if dropped is not None:
-            dropped.key_of_seq.clear()  # open cursors on it now yield nothing, as on MongoDB
+            dropped.key_of_seq.clear()
+            dropped.doc_of_seq.clear()  # open cursors on it now yield nothing, as on MongoDB
             bridge.forget_collection(self.client, database, name)
             if not collections:
                 self.databases.pop(database, None)

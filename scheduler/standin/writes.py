@@ -180,11 +180,23 @@ def apply_update(
     kind: str | None = None,
 ) -> Document | None:
     """Update one stored document; return the new version, or None when nothing changed."""
+    kind = kind or validate_update(update)
     new, raw = normalized(updated(collection, document, query, update, kind=kind))
     if raw == bson.encode(document):
         return None
-    collection.replace(seq, new)
+    collection.replace(seq, new, _touched_fields(update) if kind == "operators" else None)
     return new
+
+
+def _touched_fields(update: Mapping[str, Any]) -> frozenset[str]:
+    """The top-level fields an operator update may change (`$rename` changes its target too)."""
+    fields: set[str] = set()
+    for operator, arguments in update.items():
+        for path, argument in arguments.items():
+            fields.add(path.split(".", 1)[0])
+            if operator == "$rename" and isinstance(argument, str):
+                fields.add(argument.split(".", 1)[0])
+    return frozenset(fields)
 
 
 def upsert(collection: StoredCollection, query: Mapping[str, Any], update: Any) -> Document:

@@ -34,6 +34,7 @@ import httpx
 
 from scheduler.clock import Clock, SystemClock
 from scheduler.errors import ConfigurationError, ThreadsContainerNotReady, ThreadsRejectedError
+from scheduler.metrics import Observer
 from scheduler.threads.graph_errors import (
     error_from_response,
     error_from_transport,
@@ -92,6 +93,7 @@ class ThreadsClient:
         clock: time source for `Retry-After`, container polling and outcome resolution.
         authorize_url: the OAuth authorize page; defaults to threads.net for Meta's hosts and to
             `{base}/oauth/authorize` otherwise (the simulator serves one).
+        observer: told about every request (the process's `Metrics`); records nothing if None.
     """
 
     def __init__(
@@ -104,6 +106,7 @@ class ThreadsClient:
         bearer: bool = False,
         clock: Clock | None = None,
         authorize_url: str | None = None,
+        observer: Observer | None = None,
     ) -> None:
         self._http = http
         self.base_url = base_url.rstrip("/")
@@ -113,6 +116,7 @@ class ThreadsClient:
         self.app_secret = app_secret
         self.bearer = bearer
         self.clock: Clock = clock or SystemClock()
+        self.observer = observer or Observer()  # metrics: latency and errors of every call
         host = urlsplit(self.base_url).hostname or ""
         self.authorize_base = authorize_url or (
             DEFAULT_AUTHORIZE_URL
@@ -483,7 +487,9 @@ class ThreadsClient:
                 headers=headers,
             )
         except (httpx.TransportError, httpx.InvalidURL) as exc:
+            self.observer.threads_call(operation, None, exc)
             raise error_from_transport(exc, operation=operation, repeatable=repeatable) from exc
+        self.observer.threads_call(operation, response)
         now = self.clock.now()
         if response.status_code >= 400:
             raise error_from_response(response, operation=operation, repeatable=repeatable, now=now)

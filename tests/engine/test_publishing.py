@@ -127,6 +127,11 @@ async def test_permanent_faults_fail_with_a_readable_reason(live: Live) -> None:
     assert "FAILED_DOWNLOADING_VIDEO" in failed.last_error
     assert "not published" in failed.last_error
     assert await live.published() == []
+    # It failed while its containers were being prepared: the timeline still shows it.
+    occurrence = await Occurrence.find_one({"post_id": post.id})
+    assert occurrence is not None and occurrence.state is OccurrenceState.FAILED
+    assert occurrence.error == failed.last_error
+    assert occurrence.attempts and occurrence.attempts[-1].kind == "media"
 
 
 async def test_an_expired_token_holds_posts_and_flags_the_account(live: Live) -> None:

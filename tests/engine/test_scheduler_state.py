@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+import pytest
 from saq import Status
 
 from scheduler.content import PostType
@@ -164,3 +165,30 @@ async def test_a_later_recomputation_does_not_replace_an_earlier_concurrent_chec
     assert (await scheduler.state()).next_execution_at == sooner.check_at  # type: ignore[attr-defined]
     assert later.check_at is not None
     assert await _pending_checks(live) == [check_job_key(sooner.check_at)]  # type: ignore[attr-defined]
+
+
+async def test_a_check_that_dies_midway_leaves_a_fallback_check_armed(live: Live) -> None:
+    await live.schedule("far", soon(600))
+    scheduler = live.services.scheduler
+    running = (await scheduler.state()).active_job_id
+    dispatcher = scheduler._dispatcher
+
+    async def dies(*args: object) -> int:
+        raise RuntimeError("the worker died here")
+
+    real = dispatcher.dispatch_due
+    dispatcher.dispatch_due = dies  # type: ignore[method-assign]
+    try:
+        with pytest.raises(RuntimeError):
+            await scheduler.process_due_posts(running)
+    finally:
+        dispatcher.dispatch_due = real  # type: ignore[method-assign]
+    state = await scheduler.state()
+    assert state.active_job_id != running and state.next_execution_at is not None
+    wait = (state.next_execution_at - live.services.clock.now()).total_seconds()
+    assert 25 < wait <= 31
+    assert await _pending_checks(live) == [state.active_job_id]
+    # A check that completes replaces its fallback with the real next check.
+    await scheduler.process_due_posts(state.active_job_id)
+    assert len(await _pending_checks(live)) == 1
+    assert (await scheduler.state()).next_execution_at != state.next_execution_at

@@ -305,3 +305,32 @@ async def test_find_filters_pages_and_counts(
     ]
     with pytest.raises(ValidationFailed):
         await services.posts.find(owner, limit=1000)
+
+
+async def test_counts_by_status_and_occurrences_in_a_range(
+    services: Services, owner: Actor, account: Account
+) -> None:
+    first = await services.posts.create(owner, draft(account, schedule=at("10:00")))
+    await services.posts.create(owner, draft(account, schedule=at("11:00")))
+    await services.posts.create(owner, draft(account))
+    counts = await services.posts.counts(owner)
+    assert counts[PostStatus.SCHEDULED] == 2 and counts[PostStatus.DRAFT] == 1
+    assert counts[PostStatus.PUBLISHED] == 0 and set(counts) == set(PostStatus)
+    assert (await services.posts.counts(Actor(owner_id=PydanticObjectId())))[
+        PostStatus.SCHEDULED
+    ] == 0
+    now = services.clock.now()
+    for hours, post in ((1, first), (30, first)):
+        await Occurrence(
+            post_id=post.id,  # type: ignore[arg-type]
+            owner_id=owner.owner_id,
+            account_id=account.id,  # type: ignore[arg-type]
+            scheduled_for=now + timedelta(hours=hours),
+            post_version=1,
+            claimed_at=now,
+            updated_at=now,
+        ).insert()
+    found = await services.posts.occurrences_between(owner, now, now + timedelta(days=1))
+    assert [o.scheduled_for for o in found] == [now + timedelta(hours=1)]
+    stranger = Actor(owner_id=PydanticObjectId())
+    assert await services.posts.occurrences_between(stranger, now, now + timedelta(days=2)) == []

@@ -4,7 +4,6 @@ scan the collection, and cursors time out on the injected clock.
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -14,11 +13,12 @@ from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from scheduler.clock import ManualClock
-from scheduler.standin import bridge, queries, writes
+from scheduler.standin import queries, writes
 from scheduler.standin.commands import Dispatcher
 from scheduler.standin.indexes import IndexSpec
 from scheduler.standin.planner import plan
 from scheduler.standin.storage import Engine, StoredCollection, normalized
+from tests.standin.counting import counting_reads, counting_tests
 
 T0 = datetime(2030, 1, 1)
 
@@ -117,6 +117,7 @@ def test_index_backed_queries_match_a_full_scan(
         return
     found = [d["_id"] for d in queries.select(indexed, query, sort, skip, limit)]
     assert found == expected
+    assert queries.count(indexed, query) == queries.count(plain, query)
 
 
 @pytest.fixture
@@ -134,46 +135,35 @@ def posts() -> StoredCollection:
     return collection
 
 
-def _counting(monkeypatch: pytest.MonkeyPatch) -> list[int]:
-    calls = [0]
-    original: Callable[..., bool] = bridge.matches
-
-    def counted(query: Any, document: Any) -> bool:
-        calls[0] += 1
-        return original(query, document)
-
-    monkeypatch.setattr(queries, "matches", counted)
-    return calls
-
-
-def test_due_post_query_walks_only_the_index_range(
-    posts: StoredCollection, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    calls = _counting(monkeypatch)
+def test_due_post_query_walks_only_the_index_range(posts: StoredCollection) -> None:
+    reads = counting_reads(posts)
     due = {"status": "SCHEDULED", "next_run_at": {"$lte": T0 + timedelta(minutes=1000)}}
     found = queries.select(posts, due, [("next_run_at", 1)], 0, 10)
     assert [d["next_run_at"] for d in found] == [T0 + timedelta(minutes=n) for n in range(1, 21, 2)]
-    assert calls[0] <= 11  # ten matches plus the tie check, not 5,000
+    assert reads.reads <= 11  # ten matches plus the tie check, not 5,000
 
 
 def test_range_without_limit_only_touches_candidates(
     posts: StoredCollection, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    calls = _counting(monkeypatch)
+    reads, tests = counting_reads(posts), counting_tests(monkeypatch)
     due = {"status": "SCHEDULED", "next_run_at": {"$lt": T0 + timedelta(minutes=100)}}
     found = queries.select(posts, due, [("next_run_at", -1)])
     assert len(found) == 50
     assert found[0]["next_run_at"] == T0 + timedelta(minutes=99)
-    assert calls[0] == 50
+    assert reads.reads == 50  # the results themselves: the index decided the filter
+    assert tests[0] == 0
 
 
 def test_id_lookups_do_not_scan(posts: StoredCollection, monkeypatch: pytest.MonkeyPatch) -> None:
     target = next(iter(posts.docs.values()))
     chosen = plan(posts.indexes, {"_id": target["_id"]}, [])
     assert chosen.kind == "ids"
-    calls = _counting(monkeypatch)
+    tests, reads = counting_tests(monkeypatch), counting_reads(posts)
     assert queries.select(posts, {"_id": target["_id"]}, []) == [target]
-    assert calls[0] == 1
+    assert tests[0] == 0  # the _id lookup decides the match
+    assert reads.reads <= 2
+    assert queries.select(posts, {"_id": "missing"}, []) == []
 
 
 def test_unindexed_field_falls_back_to_a_full_scan(posts: StoredCollection) -> None:
