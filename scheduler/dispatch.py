@@ -163,7 +163,10 @@ class Dispatcher:
                     "lease": token,
                     "check_at": lease_until(now, now, self._lease_margin),
                     "updated_at": now,
-                }
+                },
+                # Every claim gets a higher version, so a stale run can tell it was superseded
+                # (see `Publisher._take_occurrence`).
+                "$inc": {"version": 1},
             },
             return_document=ReturnDocument.AFTER,
         )

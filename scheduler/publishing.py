@@ -69,6 +69,9 @@ log = logging.getLogger(__name__)
 NOT_READY_PATIENCE = timedelta(seconds=60)  # how long to keep retrying a 24/4279009
 UNKNOWN_RECHECK = timedelta(seconds=15)  # when an unresolved outcome is looked at again
 RESOLVE_TRIES = 3  # asking Threads what happened is harmless: retry it before giving up
+# How far back the search for a publish with an unknown outcome looks (with Threads' clock skew);
+# other occurrences' posts within it are excluded by id.
+RESOLVE_LOOKBACK = timedelta(minutes=5)
 MEDIA_POLL_SECONDS = 2.0
 KEEP_MEDIA_IDS = 20
 
@@ -205,16 +208,22 @@ class Publisher:
         except DuplicateKeyError:
             # It exists after all (a retry, or a duplicate job): resume it instead.
             found = await self._take_occurrence(work)
-            if found is None:
-                raise Unresolved("occurrence vanished") from None
+            if found is None:  # a newer claim holds it: this run is stale
+                raise Unresolved("superseded by a newer claim") from None
             root = work.occurrence.parts[0]
             if root.state is not OccurrenceState.PUBLISHED and root.publish_sent_at is None:
                 # Its containers may hold an older version of the post: use the fresh ones.
                 await self._save_part(work, 0, part, state=OccurrenceState.CONTAINER_READY)
 
     async def _take_occurrence(self, work: Work) -> Occurrence | None:
+        """Make the occurrence's record ours; None if it is missing or a newer claim (an edit, a
+        takeover: each has a higher post version) holds it, so a stale run never steals it."""
         raw = await Occurrence.get_pymongo_collection().find_one_and_update(
-            {"post_id": work.post.id, "scheduled_for": work.due},
+            {
+                "post_id": work.post.id,
+                "scheduled_for": work.due,
+                "post_version": {"$lte": work.post.version},
+            },
             {"$set": {"lease": work.token, "post_version": work.post.version}},
             return_document=ReturnDocument.AFTER,
         )
@@ -376,8 +385,11 @@ class Publisher:
             fresh = OccurrencePart(index=index, due_at=due)
             await self._create_containers(work, fresh, reply, reply_to_id=parent.media_id)
             fresh.publish_sent_at = max(due, self._clock.now())
-            # Persisted before the call: a crash from here on is resolved by asking Threads.
-            await self._save_part(work, index, fresh, state=OccurrenceState.PUBLISH_SENT)
+            # Persisted before the call: a crash from here on is resolved by asking Threads. If
+            # the record is not ours any more, another run took the post over (this one was
+            # presumed dead): it goes on with the chain, so this run must not send anything.
+            if not await self._save_part(work, index, fresh, state=OccurrenceState.PUBLISH_SENT):
+                raise Unresolved(f"taken over before reply {index}")
             await self._extend_lease(work, fresh.publish_sent_at)
             await self._clock.sleep_until(due)
         media_id = await self._publish_part(work, index, reply)
@@ -442,6 +454,7 @@ class Publisher:
             Unresolved: Threads could not tell; the occurrence is parked for a later look.
         """
         resolution = PublishResolution(published=None)
+        known = await self._known_media_ids(work, sent_at)
         for attempt in range(1, RESOLVE_TRIES + 1):
             try:
                 resolution = await self._threads.resolve_publish(
@@ -450,6 +463,7 @@ class Publisher:
                     sent_at=sent_at - timedelta(seconds=60),
                     text=content.text or None,
                     is_reply=index > 0,
+                    known=known,
                 )
             except (ThreadsTransientError, ThreadsOutcomeUnknown):
                 resolution = PublishResolution(published=None)  # could not ask: still unknown
@@ -469,6 +483,20 @@ class Publisher:
             return None
         await self._park_unknown(work)
         raise Unresolved(container)
+
+    async def _known_media_ids(self, work: Work, sent_at: datetime) -> set[str]:
+        """What the post's other recent occurrences published: a recurring post repeats its
+        text, so an earlier occurrence's post must never be taken for this one's."""
+        known: set[str] = set(work.post.threads_media_ids)
+        others = Occurrence.find(
+            {
+                "post_id": work.post.id,
+                "scheduled_for": {"$ne": work.due, "$gte": sent_at - RESOLVE_LOOKBACK},
+            }
+        )
+        async for occurrence in others:
+            known.update(part.media_id for part in occurrence.parts if part.media_id)
+        return known
 
     # --- recording --------------------------------------------------------------------------
 
@@ -665,7 +693,8 @@ class Publisher:
 
     async def _save_part(
         self, work: Work, index: int, part: OccurrencePart, *, state: OccurrenceState
-    ) -> None:
+    ) -> bool:
+        """Store a part; False when the record is held by another run (it was taken over)."""
         parts = work.occurrence.parts
         while len(parts) <= index:
             parts.append(OccurrencePart(index=len(parts), due_at=work.due))
@@ -678,10 +707,11 @@ class Publisher:
         }
         if index == 0:
             changes["container_ready_at"] = now
-        await Occurrence.get_pymongo_collection().update_one(
+        saved = await Occurrence.get_pymongo_collection().update_one(
             {"_id": work.occurrence.id, "lease": work.token}, {"$set": changes}
         )
         work.occurrence.state = state
+        return saved.matched_count == 1
 
     async def _extend_lease(self, work: Work, until: datetime) -> None:
         now = self._clock.now()

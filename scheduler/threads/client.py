@@ -25,7 +25,7 @@ container expires by itself after 24 hours.
 from __future__ import annotations
 
 import re
-from collections.abc import AsyncIterator, Callable, Mapping, Sequence
+from collections.abc import AsyncIterator, Callable, Collection, Mapping, Sequence
 from datetime import datetime, timedelta
 from typing import Any, TypeVar
 from urllib.parse import urlencode, urlsplit
@@ -208,6 +208,7 @@ class ThreadsClient:
         text: str | None = None,
         is_reply: bool = False,
         user_id: str = "me",
+        known: Collection[str] = (),
     ) -> PublishResolution:
         """Find out whether a publish with an unknown outcome happened (see the module docstring).
 
@@ -218,6 +219,8 @@ class ThreadsClient:
             text: the post's text, to recognise it among recent posts.
             is_reply: search the account's replies instead of its top-level posts.
             user_id: the account ("me" for the token owner).
+            known: media ids already accounted for (earlier occurrences of a recurring post have
+                the same text): never taken for this publish.
         """
         try:
             status = await self.get_container_status(container_id, access_token=access_token)
@@ -226,7 +229,12 @@ class ThreadsClient:
         if status is not None and status.status is not ContainerState.PUBLISHED:
             return PublishResolution(published=False, container=status)
         media_id = await self._find_recent(
-            access_token=access_token, user_id=user_id, since=sent_at, text=text, is_reply=is_reply
+            access_token=access_token,
+            user_id=user_id,
+            since=sent_at,
+            text=text,
+            is_reply=is_reply,
+            known=known,
         )
         if status is None:
             return PublishResolution(published=True if media_id else None, media_id=media_id)
@@ -534,7 +542,14 @@ class ThreadsClient:
         return self._parse(body, lambda b: _page(b, ThreadsPost.from_json), operation)
 
     async def _find_recent(
-        self, *, access_token: str, user_id: str, since: datetime, text: str | None, is_reply: bool
+        self,
+        *,
+        access_token: str,
+        user_id: str,
+        since: datetime,
+        text: str | None,
+        is_reply: bool,
+        known: Collection[str] = (),
     ) -> str | None:
         # Threads stamps the post when it processes the publish; allow for clock skew between us
         # and Meta.
@@ -548,7 +563,7 @@ class ThreadsClient:
                 replies=is_reply,
                 max_pages=5,
             )
-            if text is None or (post.text or "") == text
+            if (text is None or (post.text or "") == text) and post.id not in known
         ]
         # Newest first: the oldest match after `since` is the one this publish created.
         return matches[-1].id if matches else None
