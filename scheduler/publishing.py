@@ -90,7 +90,8 @@ class Failed(Exception):
 
 
 class Unresolved(Exception):
-    """Internal: a publish outcome is still unknown; a later takeover asks Threads again."""
+    """Internal: this run stops without a verdict: a publish outcome is still unknown (a later
+    takeover asks Threads again), or a newer run holds the post (an edit or a takeover)."""
 
 
 @dataclass
