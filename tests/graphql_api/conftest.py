@@ -41,20 +41,22 @@ def simulator() -> Iterator[SimulatorServer]:
 
 
 @pytest.fixture
-async def services(
-    make_settings: Callable[..., Settings],
-    clock: ManualClock,
-    database_name: str,
-    simulator: SimulatorServer,
-) -> AsyncIterator[Services]:
-    """The wired core on the manual clock, talking to the simulator as its Threads API."""
-    settings = make_settings(
+def api_settings(make_settings: Callable[..., Settings], simulator: SimulatorServer) -> Settings:
+    """Settings with the simulator as the Threads API (a test module may override this)."""
+    return make_settings(
         threads_api_base_url=simulator.base_url,
         threads_app_id=APP_ID,
         threads_app_secret=APP_SECRET,
         threads_redirect_uri=REDIRECT_URI,
     )
-    async with build_services(settings, clock=clock) as built:
+
+
+@pytest.fixture
+async def services(
+    api_settings: Settings, clock: ManualClock, database_name: str
+) -> AsyncIterator[Services]:
+    """The wired core on the manual clock, talking to the simulator as its Threads API."""
+    async with build_services(api_settings, clock=clock) as built:
         try:
             yield built
         finally:

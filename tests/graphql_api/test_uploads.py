@@ -6,17 +6,13 @@ from __future__ import annotations
 
 import base64
 import json
-from collections.abc import AsyncIterator, Callable
 
 import pytest
 
 from graphql_api.limits import MAX_BODY_BYTES, only_uploads
-from scheduler.clock import ManualClock
 from scheduler.documents import Account
-from scheduler.services import Services, build_services
 from scheduler.settings import Settings
-from scheduler.simulator.server import SimulatorServer
-from tests.graphql_api.conftest import APP_ID, APP_SECRET, REDIRECT_URI, Api
+from tests.graphql_api.conftest import Api
 
 FILE_LIMIT = 400_000
 IMPORT = """mutation($input: ImportPostsInput!) { importPosts(input: $input) {
@@ -26,24 +22,8 @@ CREATE = """mutation($input: CreatePostInput!) { createPost(input: $input) { __t
 
 
 @pytest.fixture
-async def services(
-    make_settings: Callable[..., Settings],
-    clock: ManualClock,
-    database_name: str,
-    simulator: SimulatorServer,
-) -> AsyncIterator[Services]:
-    settings = make_settings(
-        threads_api_base_url=simulator.base_url,
-        threads_app_id=APP_ID,
-        threads_app_secret=APP_SECRET,
-        threads_redirect_uri=REDIRECT_URI,
-        import_max_bytes=FILE_LIMIT,
-    )
-    async with build_services(settings, clock=clock) as built:
-        try:
-            yield built
-        finally:
-            await built.mongo.drop_database(database_name)
+def api_settings(api_settings: Settings) -> Settings:
+    return api_settings.model_copy(update={"import_max_bytes": FILE_LIMIT})
 
 
 def csv_of_size(size: int) -> bytes:
