@@ -37,11 +37,12 @@ from typing import Any
 
 from beanie import PydanticObjectId
 
-from scheduler.actors import Actor
-from scheduler.clock import SystemClock
-from scheduler.content import MediaItem, MediaKind, PostContent, PostType, ReplySpec
-from scheduler.devservers import free_port, port_open
-from scheduler.documents import (
+from sandbox.devservers import free_port, port_open
+from sandbox.simulator.server import SimulatorServer
+from sandbox.standin import StandinProcess
+from scheduler.accounts.actors import Actor
+from scheduler.platform.clock import SystemClock
+from scheduler.platform.documents import (
     Account,
     AccountStatus,
     Occurrence,
@@ -49,12 +50,11 @@ from scheduler.documents import (
     Post,
     PostStatus,
 )
-from scheduler.errors import SchedulerError
-from scheduler.posts import PostInput
+from scheduler.platform.errors import SchedulerError
+from scheduler.platform.settings import load_settings
+from scheduler.posts.content import MediaItem, MediaKind, PostContent, PostType, ReplySpec
+from scheduler.posts.service import PostInput
 from scheduler.services import Services, build_services
-from scheduler.settings import load_settings
-from scheduler.simulator.server import SimulatorServer
-from scheduler.standin import StandinProcess
 
 ROOT = Path(__file__).resolve().parent.parent
 RESULTS = ROOT / "bench" / "results"

@@ -38,10 +38,11 @@ import httpx
 from beanie import PydanticObjectId
 
 from bench.graphql_bench import percentile, start_redis
-from scheduler.actors import Actor
-from scheduler.clock import SystemClock
-from scheduler.content import PostContent
-from scheduler.documents import (
+from sandbox.standin import StandinProcess
+from scheduler.accounts.actors import Actor
+from scheduler.ops.webhooks import WebhookInput
+from scheduler.platform.clock import SystemClock
+from scheduler.platform.documents import (
     Account,
     AccountInsights,
     DeliveryStatus,
@@ -53,11 +54,10 @@ from scheduler.documents import (
     PostStatus,
     WebhookDelivery,
 )
-from scheduler.recurrence import Schedule
+from scheduler.platform.settings import load_settings
+from scheduler.posts.content import PostContent
+from scheduler.posts.recurrence import Schedule
 from scheduler.services import Services, build_services
-from scheduler.settings import load_settings
-from scheduler.standin import StandinProcess
-from scheduler.webhooks import WebhookInput
 from web.app import create_app
 
 RESULTS = Path(__file__).parent / "results" / "dashboard.json"

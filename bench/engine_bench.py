@@ -37,16 +37,16 @@ from redis.asyncio import Redis
 from saq import Worker
 from saq.queue.redis import RedisQueue
 
-from scheduler.actors import Actor
-from scheduler.clock import SystemClock
-from scheduler.content import PostContent
-from scheduler.documents import Post, PostStatus
-from scheduler.posts import PostInput
+from sandbox.simulator.admin_client import SimulatorAdmin
+from sandbox.simulator.server import SimulatorServer
+from sandbox.standin import StandinProcess, standin_reset_stats, standin_stats
+from scheduler.accounts.actors import Actor
+from scheduler.platform.clock import SystemClock
+from scheduler.platform.documents import Post, PostStatus
+from scheduler.platform.settings import load_settings
+from scheduler.posts.content import PostContent
+from scheduler.posts.service import PostInput
 from scheduler.services import build_services
-from scheduler.settings import load_settings
-from scheduler.simulator.admin_client import SimulatorAdmin
-from scheduler.simulator.server import SimulatorServer
-from scheduler.standin import StandinProcess, standin_reset_stats, standin_stats
 from scheduler.threads.client import ThreadsClient
 from scheduler.threads.models import ContainerRequest, MediaType
 

@@ -46,8 +46,8 @@ from typing import Any
 
 import httpx
 
-from scheduler.devservers import free_port, port_open
-from scheduler.standin import StandinProcess
+from sandbox.devservers import free_port, port_open
+from sandbox.standin import StandinProcess
 from tests.fuzz.abuse import (
     STALLED_STREAM_SECONDS,
     Bystander,

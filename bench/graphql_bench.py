@@ -35,15 +35,15 @@ from typing import Any
 import httpx
 from beanie import PydanticObjectId
 
-from scheduler.auth import actor_for
-from scheduler.clock import SystemClock
-from scheduler.content import PostContent
-from scheduler.devservers import free_port, port_open
-from scheduler.documents import Account, Post
+from sandbox.devservers import free_port, port_open
+from sandbox.standin import StandinProcess
+from scheduler.accounts.auth import actor_for
+from scheduler.accounts.users import create_user
+from scheduler.platform.clock import SystemClock
+from scheduler.platform.documents import Account, Post
+from scheduler.platform.settings import Settings, load_settings
+from scheduler.posts.content import PostContent
 from scheduler.services import build_services
-from scheduler.settings import Settings, load_settings
-from scheduler.standin import StandinProcess
-from scheduler.users import create_user
 
 RESULTS = Path(__file__).parent / "results" / "graphql.json"
 SECRET = "graphql-bench-secret-key"

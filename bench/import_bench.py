@@ -30,13 +30,13 @@ from typing import Any
 
 from beanie import PydanticObjectId
 
-from scheduler.actors import Actor
+from sandbox.standin import StandinProcess
+from scheduler.accounts.actors import Actor
 from scheduler.bulk import ImportReport
-from scheduler.clock import ManualClock
-from scheduler.documents import Account, Occurrence, Post
+from scheduler.platform.clock import ManualClock
+from scheduler.platform.documents import Account, Occurrence, Post
+from scheduler.platform.settings import load_settings
 from scheduler.services import Services, build_services
-from scheduler.settings import load_settings
-from scheduler.standin import StandinProcess
 
 GOAL = 1_000
 RESULTS = Path(__file__).parent / "results" / "import.json"

@@ -20,10 +20,10 @@ from datetime import UTC, date, datetime, timedelta
 from functools import partial
 from pathlib import Path
 
-from scheduler.recurrence import Schedule, next_occurrence
-from scheduler.recurrence.rrule_expand import next_from_parts
-from scheduler.recurrence.rrule_text import schedule_parts
-from scheduler.recurrence.zones import get_zone
+from scheduler.posts.recurrence import Schedule, next_occurrence
+from scheduler.posts.recurrence.rrule_expand import next_from_parts
+from scheduler.posts.recurrence.rrule_text import schedule_parts
+from scheduler.posts.recurrence.zones import get_zone
 
 GOAL_PER_SECOND = 50_000
 RESULTS = Path(__file__).parent / "results" / "recurrence.json"

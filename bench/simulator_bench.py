@@ -1,6 +1,6 @@
 """Benchmark: how many `threads_publish` calls per second the Threads simulator serves.
 
-The simulator runs in its own process (`python -m scheduler.simulator --port 0`, uvicorn with
+The simulator runs in its own process (`python -m sandbox.simulator --port 0`, uvicorn with
 httptools, access log off). Two client processes drive it over many concurrent keep-alive
 connections, one `httpx.AsyncHTTPTransport` per connection (httpx's client and pool layers cost more
 CPU per request than the simulator itself, and on 2 cores they would be what is measured). Each
@@ -32,7 +32,7 @@ import httpx
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from scheduler.simulator import SimulatorAdmin, SimulatorServer  # noqa: E402
+from sandbox.simulator import SimulatorAdmin, SimulatorServer  # noqa: E402
 
 POSTS_PER_ACCOUNT = 250  # stay within the real quota: many accounts, as in production
 

@@ -7,8 +7,8 @@ sorted by next_run_at, limit 100) at 10,000 and 100,000 posts, with the (status,
 index and, for comparison, without it, and the latency of the dashboard's and the API's list
 queries: what `PostService.find` sends, a page of 51 posts newest first (`sort _id desc`) plus
 `count_documents` of the same filter, over 10,000 posts of one owner and 3,000 of others, with
-the `posts` indexes of `scheduler/documents.py`. A write to the collection precedes each list
-sample (untimed), so nothing is served from the stand-in's memo of recent matches.
+the `posts` indexes of `scheduler/platform/documents.py`. A write to the collection precedes each
+list sample (untimed), so nothing is served from the stand-in's memo of recent matches.
 Writes bench/results/standin.json.
 
 Goals (printed, never asserted): due-post query under 10 ms at 100,000 posts; at least 2,000
@@ -35,7 +35,7 @@ from bson import ObjectId
 from pymongo import ASCENDING, DESCENDING, AsyncMongoClient, IndexModel
 from pymongo.asynchronous.collection import AsyncCollection
 
-from scheduler.standin import StandinProcess
+from sandbox.standin import StandinProcess
 
 RESULTS = Path(__file__).parent / "results" / "standin.json"
 NOW = datetime(2030, 1, 1, 12, tzinfo=UTC)
@@ -87,7 +87,7 @@ async def due_query_latency(posts: AsyncCollection[dict[str, Any]], runs: int) -
 OWNER = ObjectId()
 OWNER_ACCOUNTS = [ObjectId() for _ in range(3)]
 STATUSES = ["DRAFT", "SCHEDULED", "PUBLISHED", "FAILED", "CANCELLED"]
-# The `posts` indexes of scheduler/documents.py.
+# The `posts` indexes of scheduler/platform/documents.py.
 POST_INDEXES = [
     IndexModel([("status", ASCENDING), ("next_run_at", ASCENDING)], name="status_next_run"),
     IndexModel([("status", ASCENDING), ("check_at", ASCENDING)], name="status_check_at"),
@@ -100,7 +100,7 @@ LIST_PAGE = 50
 
 
 def post_document(n: int, owner: ObjectId, account: ObjectId) -> dict[str, Any]:
-    """A post shaped like the ones Beanie stores (scheduler.documents.Post)."""
+    """A post shaped like the ones Beanie stores (scheduler.platform.documents.Post)."""
     status = STATUSES[n % len(STATUSES)]
     at = NOW + timedelta(minutes=n)
     topic = "launch" if n % 97 == 0 else "update"

@@ -23,8 +23,8 @@ from graphql_api.errors import (
 from graphql_api.fields import authenticated_field, authenticated_mutation, field
 from graphql_api.insights import AccountInsights
 from graphql_api.queueing import AccountQueue, PostingSlot
-from scheduler import documents as core
-from scheduler.accounts import OAuthStart
+from scheduler.accounts.service import OAuthStart
+from scheduler.platform import documents as core
 from scheduler.threads.models import PublishingLimit
 
 

@@ -15,8 +15,8 @@ from strawberry.permission import BasePermission
 
 from graphql_api.context import NOT_AUTHENTICATED, Info
 from graphql_api.errors import not_authenticated
-from scheduler.actors import Actor
-from scheduler.errors import AuthenticationFailed
+from scheduler.accounts.actors import Actor
+from scheduler.platform.errors import AuthenticationFailed
 from scheduler.services import Services
 
 BAD_SCHEME = "Send the API token as `Authorization: Bearer <token>`; no other scheme is accepted."

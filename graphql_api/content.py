@@ -5,7 +5,7 @@ from __future__ import annotations
 import strawberry
 
 from graphql_api.enums import MediaKind, PostType, ReplyControl
-from scheduler import content as core
+from scheduler.posts import content as core
 
 
 @strawberry.type(description="An image or video Threads fetches from a public URL.")

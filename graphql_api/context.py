@@ -17,8 +17,8 @@ from starlette.websockets import WebSocket
 from strawberry.extensions import SchemaExtension
 
 from graphql_api.loaders import Loaders
-from scheduler.actors import Actor
-from scheduler.errors import AuthenticationFailed
+from scheduler.accounts.actors import Actor
+from scheduler.platform.errors import AuthenticationFailed
 from scheduler.services import Services
 
 if TYPE_CHECKING:

@@ -12,7 +12,7 @@ from graphql_api.context import Info
 from graphql_api.errors import Conflict, NotFound, PermissionDenied, ValidationErrors
 from graphql_api.fields import authenticated_field, authenticated_mutation, field
 from graphql_api.posts import Post
-from scheduler import distribute
+from scheduler.posts import distribute
 
 
 @strawberry.input(

@@ -8,10 +8,16 @@ from __future__ import annotations
 
 import strawberry
 
-from scheduler.content import MediaKind, PostType, ReplyControl
-from scheduler.documents import AccountStatus, DeliveryStatus, OccurrenceState, PostStatus, Role
-from scheduler.notifications import NoticeKind
-from scheduler.recurrence import Pattern
+from scheduler.ops.notifications import NoticeKind
+from scheduler.platform.documents import (
+    AccountStatus,
+    DeliveryStatus,
+    OccurrenceState,
+    PostStatus,
+    Role,
+)
+from scheduler.posts.content import MediaKind, PostType, ReplyControl
+from scheduler.posts.recurrence import Pattern
 
 strawberry.enum(PostStatus, description="Where a post is in its lifecycle.")
 strawberry.enum(AccountStatus, description="Whether an account can post.")

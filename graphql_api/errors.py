@@ -27,8 +27,8 @@ from strawberry.exceptions import ConnectionRejectionError, MissingQueryError
 from strawberry.extensions import MaskErrors
 from strawberry.schema.exceptions import CannotGetOperationTypeError, InvalidOperationTypeError
 
-from scheduler import errors as core
-from scheduler.content import PostContent
+from scheduler.platform import errors as core
+from scheduler.posts.content import PostContent
 
 if TYPE_CHECKING:
     from strawberry.types.field import StrawberryField

@@ -12,9 +12,9 @@ import strawberry
 from pydantic import TypeAdapter
 from typing_extensions import TypedDict
 
-from scheduler.content import PostContent, ReplySpec
-from scheduler.errors import ValidationFailed
-from scheduler.posts import PostInput
+from scheduler.platform.errors import ValidationFailed
+from scheduler.posts.content import PostContent, ReplySpec
+from scheduler.posts.service import PostInput
 
 # Standard base64 with its padding: text that matches (in a length divisible by 4) always decodes.
 _BASE64 = re.compile(r"[A-Za-z0-9+/]*={0,2}")

@@ -15,7 +15,7 @@ import strawberry
 
 from graphql_api.context import Info
 from graphql_api.fields import authenticated_field, field
-from scheduler import documents as core
+from scheduler.platform import documents as core
 from scheduler.threads.client import ACCOUNT_METRICS, POST_METRICS
 
 if TYPE_CHECKING:

@@ -14,9 +14,9 @@ from collections.abc import Sequence
 
 from strawberry.dataloader import DataLoader
 
-from scheduler.actors import Actor
-from scheduler.documents import Account, Occurrence, Post
-from scheduler.errors import AuthenticationFailed
+from scheduler.accounts.actors import Actor
+from scheduler.platform.documents import Account, Occurrence, Post
+from scheduler.platform.errors import AuthenticationFailed
 from scheduler.services import Services
 
 

@@ -9,8 +9,9 @@ import strawberry
 from graphql_api.context import Info
 from graphql_api.fields import authenticated_field
 from graphql_api.inputs import bounded
-from scheduler import engine, monitoring
-from scheduler.monitoring import RECENT_JOBS_KEPT
+from scheduler.ops import monitoring
+from scheduler.ops.monitoring import RECENT_JOBS_KEPT
+from scheduler.publishing import engine
 
 
 @strawberry.type(description="What the event-driven scheduler waits for (stored in Redis).")

@@ -14,9 +14,9 @@ from graphql_api.enums import NoticeKind
 from graphql_api.errors import NotFound, PermissionDenied
 from graphql_api.fields import authenticated_field, authenticated_mutation, field
 from graphql_api.posts import PageInfo, Post, decode_cursor, encode_cursor
-from scheduler import documents as core
-from scheduler import notifications
-from scheduler.notifications import MAX_PAGE
+from scheduler.ops import notifications
+from scheduler.ops.notifications import MAX_PAGE
+from scheduler.platform import documents as core
 
 
 @strawberry.type(description="An inbox entry, linked to its post or account.")

@@ -18,10 +18,10 @@ from graphql_api.fields import authenticated_field, field
 from graphql_api.inputs import bounded
 from graphql_api.insights import PostInsights
 from graphql_api.schedules import Schedule
-from scheduler import documents as core
-from scheduler.duplicates import Duplicate
-from scheduler.errors import ValidationFailed
-from scheduler.posts import MAX_PAGE, PostFilter
+from scheduler.platform import documents as core
+from scheduler.platform.errors import ValidationFailed
+from scheduler.posts.duplicates import Duplicate
+from scheduler.posts.service import MAX_PAGE, PostFilter
 
 _CURSOR_PREFIX = "post-offset:"
 _BASE64 = re.compile(r"[A-Za-z0-9_-]+={0,2}")

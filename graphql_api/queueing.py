@@ -14,8 +14,8 @@ import strawberry
 from graphql_api.context import Info
 from graphql_api.fields import field
 from graphql_api.inputs import bounded
-from scheduler import documents as core
-from scheduler import slots
+from scheduler.platform import documents as core
+from scheduler.posts import slots
 
 if TYPE_CHECKING:
     from graphql_api.posts import Post

@@ -12,10 +12,10 @@ from graphql_api.enums import SchedulePattern
 from graphql_api.errors import ValidationErrors
 from graphql_api.fields import authenticated_field
 from graphql_api.inputs import bounded, plain
-from scheduler.errors import ValidationFailed
-from scheduler.recurrence import Schedule as CoreSchedule
-from scheduler.recurrence import describe, upcoming, validate_schedule
-from scheduler.recurrence.zones import find_zone
+from scheduler.platform.errors import ValidationFailed
+from scheduler.posts.recurrence import Schedule as CoreSchedule
+from scheduler.posts.recurrence import describe, upcoming, validate_schedule
+from scheduler.posts.recurrence.zones import find_zone
 
 MAX_PREVIEW = 100
 

@@ -24,9 +24,9 @@ from graphql_api.inputs import bounded
 from graphql_api.monitoring import QueueStats, SchedulerState
 from graphql_api.notifications import Notification
 from graphql_api.posts import Post, PostResult
-from scheduler.actors import Actor
-from scheduler.documents import Post as PostDocument
-from scheduler.events import Event
+from scheduler.accounts.actors import Actor
+from scheduler.platform.documents import Post as PostDocument
+from scheduler.platform.events import Event
 
 POST_EVENTS = frozenset({"post.status", "post.deleted"})
 TOKEN_REVOKED = "token.revoked"

@@ -11,7 +11,7 @@ from graphql_api.context import Info
 from graphql_api.enums import Role
 from graphql_api.errors import NotFound, PermissionDenied, ValidationErrors
 from graphql_api.fields import authenticated_field, authenticated_mutation
-from scheduler import documents as core
+from scheduler.platform import documents as core
 
 
 @strawberry.type(description="Who is calling: the user, the data they act on, and their role.")

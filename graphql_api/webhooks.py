@@ -16,10 +16,10 @@ from graphql_api.enums import DeliveryStatus, NoticeKind
 from graphql_api.errors import Conflict, NotFound, PermissionDenied, ValidationErrors
 from graphql_api.fields import authenticated_field, authenticated_mutation, field
 from graphql_api.posts import PageInfo, decode_cursor, encode_cursor
-from scheduler import documents as core
-from scheduler import webhooks
-from scheduler.notifications import SUBSCRIBABLE
-from scheduler.webhooks import MAX_PAGE, WebhookInput
+from scheduler.ops import webhooks
+from scheduler.ops.notifications import SUBSCRIBABLE
+from scheduler.ops.webhooks import MAX_PAGE, WebhookInput
+from scheduler.platform import documents as core
 
 
 @strawberry.type(description="An outbound webhook: which events are POSTed where.")

@@ -22,7 +22,7 @@ from strawberry.subscriptions.protocols.graphql_ws.handlers import BaseGraphQLWS
 from strawberry.subscriptions.protocols.graphql_ws.types import OperationMessage
 
 from graphql_api.context import Context
-from scheduler.events import Event
+from scheduler.platform.events import Event
 
 REVOKED_CODE = 4403
 REVOKED_REASON = "The API token was revoked; connect again with a valid one."

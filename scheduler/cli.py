@@ -11,9 +11,9 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
-from scheduler.errors import ConfigurationError, SchedulerError
-from scheduler.logs import configure_logging
-from scheduler.settings import Settings, load_settings
+from scheduler.platform.errors import ConfigurationError, SchedulerError
+from scheduler.platform.logs import configure_logging
+from scheduler.platform.settings import Settings, load_settings
 
 Handler = Callable[[argparse.Namespace], int]
 WEB_APP = "web.app:create_app"
@@ -21,8 +21,8 @@ WEB_APP = "web.app:create_app"
 
 # Commands that own their flags: everything after the name goes to them untouched.
 PASSTHROUGH = {
-    "mongo-standin": "scheduler.standin.__main__",
-    "threads-simulator": "scheduler.simulator.__main__",
+    "mongo-standin": "sandbox.standin.__main__",
+    "threads-simulator": "sandbox.simulator.__main__",
 }
 
 
@@ -149,7 +149,7 @@ def _import_template(args: argparse.Namespace) -> int:
 
 
 def _configure_logging(settings: Settings) -> None:
-    # LOG_FORMAT=json|text; every record passes the redaction filter (scheduler.logs).
+    # LOG_FORMAT=json|text; every record passes the redaction filter (scheduler.platform.logs).
     configure_logging(settings)
 
 
@@ -167,7 +167,7 @@ def _serve(args: argparse.Namespace) -> int:
 
 
 def _worker(args: argparse.Namespace) -> int:
-    from scheduler.worker import serve_worker
+    from scheduler.publishing.worker import serve_worker
 
     settings = load_settings()
     _configure_logging(settings)
@@ -176,14 +176,14 @@ def _worker(args: argparse.Namespace) -> int:
 
 
 def _dev(args: argparse.Namespace) -> int:
-    from scheduler.dev import run_dev
+    from sandbox.dev import run_dev
 
     _configure_logging(load_settings())  # LOG_LEVEL/LOG_FORMAT apply to dev too, redacted
     return run_dev(data=Path(args.data), host=args.host, port=args.port)
 
 
 def _create_user(args: argparse.Namespace) -> int:
-    from scheduler.users import create_user_command
+    from scheduler.accounts.users import create_user_command
 
     if args.password_stdin:
         password = sys.stdin.readline().rstrip("\n")
@@ -198,7 +198,7 @@ def _create_user(args: argparse.Namespace) -> int:
 
 
 def _generate_key(args: argparse.Namespace) -> int:
-    from scheduler.secrets import generate_key
+    from scheduler.accounts.secrets import generate_key
 
     # Prepend it to ENCRYPTION_KEYS (newest first); keep the old keys until tokens are rotated.
     print(generate_key())

@@ -18,31 +18,31 @@ from pymongo import AsyncMongoClient
 from redis.asyncio import Redis
 from saq.queue.redis import RedisQueue
 
-from scheduler.accounts import AccountService, AccountTokens
-from scheduler.auth import AuthService
+from scheduler.accounts.auth import AuthService
+from scheduler.accounts.secrets import TokenCipher
+from scheduler.accounts.service import AccountService, AccountTokens
 from scheduler.bulk import BulkService
-from scheduler.clock import Clock, SystemClock
-from scheduler.database import connect_database
-from scheduler.dispatch import Dispatcher
-from scheduler.distribute import Distributor
-from scheduler.duplicates import DuplicateGuard
-from scheduler.engine import EventDrivenScheduler
-from scheduler.errors import ConfigurationError
-from scheduler.events import CHANNEL, EventBus
-from scheduler.health import HealthService
-from scheduler.insights import InsightsService
-from scheduler.metrics import Metrics
-from scheduler.monitoring import MonitoringService
-from scheduler.notifications import NotificationService
-from scheduler.posts import PostService
-from scheduler.publishing import Publisher
-from scheduler.reactor import Reactor
-from scheduler.releaser import Releaser
-from scheduler.secrets import TokenCipher
-from scheduler.settings import Settings
-from scheduler.slots import SlotService
+from scheduler.ops.health import HealthService
+from scheduler.ops.insights import InsightsService
+from scheduler.ops.metrics import Metrics
+from scheduler.ops.monitoring import MonitoringService
+from scheduler.ops.notifications import NotificationService
+from scheduler.ops.reactor import Reactor
+from scheduler.ops.webhooks import WebhookService
+from scheduler.platform.clock import Clock, SystemClock
+from scheduler.platform.database import connect_database
+from scheduler.platform.errors import ConfigurationError
+from scheduler.platform.events import CHANNEL, EventBus
+from scheduler.platform.settings import Settings
+from scheduler.posts.distribute import Distributor
+from scheduler.posts.duplicates import DuplicateGuard
+from scheduler.posts.service import PostService
+from scheduler.posts.slots import SlotService
+from scheduler.publishing.dispatch import Dispatcher
+from scheduler.publishing.engine import EventDrivenScheduler
+from scheduler.publishing.publisher import Publisher
+from scheduler.publishing.releaser import Releaser
 from scheduler.threads.client import ThreadsClient
-from scheduler.webhooks import WebhookService
 
 SCHEDULER_QUEUE = "scheduler-meta"
 PUBLISH_QUEUE = "post-publishing"

@@ -21,11 +21,11 @@ import pytest
 from pymongo import AsyncMongoClient
 from redis.asyncio import Redis
 
-from scheduler.clock import ManualClock
-from scheduler.database import connect_database
+from sandbox.standin.launcher import StandinProcess
+from scheduler.platform.clock import ManualClock
+from scheduler.platform.database import connect_database
+from scheduler.platform.settings import Settings, load_settings
 from scheduler.services import Services, build_services
-from scheduler.settings import Settings, load_settings
-from scheduler.standin.launcher import StandinProcess
 
 T0 = datetime(2030, 1, 7, 9, 0, tzinfo=UTC)  # a Monday
 

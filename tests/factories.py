@@ -7,8 +7,8 @@ from typing import Any
 
 from beanie import PydanticObjectId
 
-from scheduler.content import PostContent
-from scheduler.documents import Account, Post
+from scheduler.platform.documents import Account, Post
+from scheduler.posts.content import PostContent
 
 NOW = datetime(2030, 1, 7, 9, 0, tzinfo=UTC)
 

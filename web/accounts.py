@@ -16,8 +16,8 @@ from starlette.responses import RedirectResponse, Response
 from starlette.routing import BaseRoute, Route
 from starlette.templating import Jinja2Templates
 
-from scheduler.actors import Actor
-from scheduler.errors import ValidationFailed
+from scheduler.accounts.actors import Actor
+from scheduler.platform.errors import ValidationFailed
 from scheduler.services import Services
 from web.forms import expect_form, form_values, text
 from web.htmx import hx_redirect, is_htmx, redirect, render_fragment, render_page

@@ -16,8 +16,8 @@ from starlette.routing import Mount
 from starlette.staticfiles import StaticFiles
 
 from graphql_api.app import graphql_routes
+from scheduler.platform.settings import Settings, load_settings
 from scheduler.services import Services, build_services
-from scheduler.settings import Settings, load_settings
 from web import health, pages, security
 from web.errors import exception_handlers
 from web.state import AppState

@@ -20,12 +20,12 @@ from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
 from starlette.templating import Jinja2Templates
 
-from scheduler.actors import Actor
-from scheduler.documents import OccurrenceState, Post, PostStatus
-from scheduler.errors import ValidationFailed
-from scheduler.posts import PostFilter, PostInput
-from scheduler.recurrence import Pattern, is_recurring, next_occurrence
-from scheduler.recurrence.zones import find_zone
+from scheduler.accounts.actors import Actor
+from scheduler.platform.documents import OccurrenceState, Post, PostStatus
+from scheduler.platform.errors import ValidationFailed
+from scheduler.posts.recurrence import Pattern, is_recurring, next_occurrence
+from scheduler.posts.recurrence.zones import find_zone
+from scheduler.posts.service import PostFilter, PostInput
 from scheduler.services import Services
 from web.errors import parse_date
 from web.forms import form_values, text

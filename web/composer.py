@@ -18,9 +18,9 @@ from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
 from starlette.templating import Jinja2Templates
 
-from scheduler.actors import Actor
-from scheduler.documents import Account, Post, PostStatus
-from scheduler.recurrence import describe, upcoming, validate_schedule
+from scheduler.accounts.actors import Actor
+from scheduler.platform.documents import Account, Post, PostStatus
+from scheduler.posts.recurrence import describe, upcoming, validate_schedule
 from scheduler.services import Services
 from web.composer_form import (
     DAYS,

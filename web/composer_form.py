@@ -17,11 +17,11 @@ from zoneinfo import ZoneInfo
 
 from starlette.datastructures import FormData
 
-from scheduler.content import MediaKind, PostContent, PostType, ReplySpec
-from scheduler.documents import Account, Post
-from scheduler.errors import ValidationFailed
-from scheduler.posts import PostInput
-from scheduler.recurrence import Pattern, Schedule
+from scheduler.platform.documents import Account, Post
+from scheduler.platform.errors import ValidationFailed
+from scheduler.posts.content import MediaKind, PostContent, PostType, ReplySpec
+from scheduler.posts.recurrence import Pattern, Schedule
+from scheduler.posts.service import PostInput
 from web.errors import model_or_errors
 from web.forms import FormValues, form_values, optional, shown_field, strings, text
 

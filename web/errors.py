@@ -30,7 +30,7 @@ from starlette.requests import Request
 from starlette.responses import PlainTextResponse, RedirectResponse, Response
 from starlette.templating import Jinja2Templates
 
-from scheduler.errors import (
+from scheduler.platform.errors import (
     AccountNeedsReconnect,
     AuthenticationFailed,
     ConfigurationError,

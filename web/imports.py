@@ -25,10 +25,10 @@ from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
 from starlette.templating import Jinja2Templates
 
-from scheduler.actors import Actor
+from scheduler.accounts.actors import Actor
 from scheduler.bulk import ImportOptions, ImportReport
 from scheduler.bulk.columns import COLUMNS, MAX_REPLIES
-from scheduler.errors import ValidationFailed
+from scheduler.platform.errors import ValidationFailed
 from scheduler.services import Services
 from web.forms import FormValues, expect_form, form_values, optional, text
 from web.htmx import is_htmx, render_fragment, render_page

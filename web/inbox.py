@@ -18,7 +18,7 @@ from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
 from starlette.templating import Jinja2Templates
 
-from scheduler.actors import Actor
+from scheduler.accounts.actors import Actor
 from scheduler.services import Services
 from web.forms import form_values, page_number, strings
 from web.htmx import is_htmx, redirect, render_fragment, render_page

@@ -11,8 +11,8 @@ import asyncio
 from collections.abc import Iterable, Sequence
 from typing import Any
 
-from scheduler.actors import Actor
-from scheduler.documents import InsightSample, Post, PostInsights
+from scheduler.accounts.actors import Actor
+from scheduler.platform.documents import InsightSample, Post, PostInsights
 from scheduler.services import Services
 from scheduler.threads.client import ACCOUNT_METRICS, POST_METRICS
 from web.charts import LineChart, line_chart

@@ -31,7 +31,7 @@ from starlette.routing import BaseRoute, Route
 from starlette.templating import Jinja2Templates
 from starlette.types import Receive, Scope, Send
 
-from scheduler.events import Event
+from scheduler.platform.events import Event
 from web.sessions import current_actor
 from web.state import get_services
 

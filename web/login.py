@@ -12,7 +12,7 @@ from starlette.responses import RedirectResponse, Response
 from starlette.routing import BaseRoute, Route
 from starlette.templating import Jinja2Templates
 
-from scheduler.errors import ValidationFailed
+from scheduler.platform.errors import ValidationFailed
 from web.forms import expect_form, form_values, text
 from web.htmx import hx_redirect, is_htmx, render_page
 from web.sessions import log_in, log_out, safe_next

@@ -14,9 +14,9 @@ from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
 from starlette.templating import Jinja2Templates
 
-from scheduler.actors import Actor
-from scheduler.documents import AccountStatus, PostStatus
-from scheduler.posts import PostFilter
+from scheduler.accounts.actors import Actor
+from scheduler.platform.documents import AccountStatus, PostStatus
+from scheduler.posts.service import PostFilter
 from scheduler.services import Services
 from web.htmx import render_fragment, render_page
 from web.insights import top_posts

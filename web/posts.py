@@ -20,11 +20,11 @@ from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
 from starlette.templating import Jinja2Templates
 
-from scheduler.actors import Actor
-from scheduler.documents import PostStatus
-from scheduler.errors import ValidationFailed
-from scheduler.posts import PostFilter
-from scheduler.recurrence import describe, is_recurring, upcoming
+from scheduler.accounts.actors import Actor
+from scheduler.platform.documents import PostStatus
+from scheduler.platform.errors import ValidationFailed
+from scheduler.posts.recurrence import describe, is_recurring, upcoming
+from scheduler.posts.service import PostFilter
 from scheduler.services import Services
 from web.distribute import distribute_url
 from web.errors import attempt_each, parse_date

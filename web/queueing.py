@@ -24,9 +24,9 @@ from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
 from starlette.templating import Jinja2Templates
 
-from scheduler.actors import Actor
-from scheduler.documents import Account, Post
-from scheduler.errors import ValidationFailed
+from scheduler.accounts.actors import Actor
+from scheduler.platform.documents import Account, Post
+from scheduler.platform.errors import ValidationFailed
 from scheduler.services import Services
 from web.errors import parsed
 from web.forms import FormValues, clock_time, expect_form, form_values, strings, text

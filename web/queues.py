@@ -14,7 +14,7 @@ from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
 from starlette.templating import Jinja2Templates
 
-from scheduler.actors import Actor
+from scheduler.accounts.actors import Actor
 from scheduler.services import Services
 from web.htmx import render_fragment, render_page
 from web.sessions import current_actor

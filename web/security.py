@@ -35,7 +35,7 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse, PlainTextResponse, Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from scheduler.settings import Environment, Settings
+from scheduler.platform.settings import Environment, Settings
 
 DEV_SESSION_SECRET = "development-only-session-secret"
 SESSION_COOKIE = "ts_session"

@@ -13,8 +13,8 @@ from urllib.parse import urlsplit
 
 from starlette.requests import HTTPConnection, Request
 
-from scheduler.actors import Actor
-from scheduler.documents import User
+from scheduler.accounts.actors import Actor
+from scheduler.platform.documents import User
 from web.state import get_services
 
 CSRF_FIELD = "csrf_token"

@@ -13,8 +13,8 @@ from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
 from starlette.templating import Jinja2Templates
 
-from scheduler.actors import Actor
-from scheduler.errors import ValidationFailed
+from scheduler.accounts.actors import Actor
+from scheduler.platform.errors import ValidationFailed
 from scheduler.services import Services
 from web.forms import expect_form, form_values, text
 from web.htmx import redirect, render_page

@@ -19,11 +19,11 @@ from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
 from starlette.templating import Jinja2Templates
 
-from scheduler.actors import Actor
-from scheduler.documents import DeliveryStatus
-from scheduler.notifications import SUBSCRIBABLE
+from scheduler.accounts.actors import Actor
+from scheduler.ops.notifications import SUBSCRIBABLE
+from scheduler.ops.webhooks import IssuedWebhook, WebhookInput
+from scheduler.platform.documents import DeliveryStatus
 from scheduler.services import Services
-from scheduler.webhooks import IssuedWebhook, WebhookInput
 from web.forms import FormValues, expect_form, form_values, page_number, strings, text
 from web.htmx import redirect, render_fragment, render_page
 from web.sessions import current_actor, flash

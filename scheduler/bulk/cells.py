@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 from datetime import date, datetime, time
 
-from scheduler.content import MediaKind, PostType
+from scheduler.posts.content import MediaKind, PostType
 
 Cell = str | int | float | bool | datetime | date | time | None
 

@@ -11,14 +11,14 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import TextIO
 
-from scheduler.actors import Actor
-from scheduler.auth import actor_for
+from scheduler.accounts.actors import Actor
+from scheduler.accounts.auth import actor_for
 from scheduler.bulk.importer import ImportOptions, ImportProgress, ImportReport, RowIssue
-from scheduler.documents import PostStatus, Role, User
-from scheduler.errors import NotFoundError, SchedulerError
-from scheduler.posts import PostFilter
+from scheduler.platform.documents import PostStatus, Role, User
+from scheduler.platform.errors import NotFoundError, SchedulerError
+from scheduler.platform.settings import Settings
+from scheduler.posts.service import PostFilter
 from scheduler.services import Services, build_services
-from scheduler.settings import Settings
 
 LISTED = 50  # issues printed per kind; the rest are counted
 
@@ -134,7 +134,7 @@ async def _account_id(services: Services, actor: Actor, account: str | None) -> 
 def template_command(output: Path, *, xlsx: bool) -> str:
     """`threads-scheduler import-template`: writes the template, returns the line to print."""
     from scheduler.bulk.template import template_csv, template_xlsx
-    from scheduler.clock import SystemClock
+    from scheduler.platform.clock import SystemClock
 
     today = SystemClock().now().date()
     output.write_bytes(template_xlsx(today) if xlsx else template_csv(today))

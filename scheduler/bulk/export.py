@@ -14,8 +14,8 @@ from collections.abc import Iterable, Mapping
 from beanie import PydanticObjectId
 
 from scheduler.bulk.cells import FORMULA_STARTS
-from scheduler.documents import Account, Post
-from scheduler.recurrence import Pattern, to_rrule
+from scheduler.platform.documents import Account, Post
+from scheduler.posts.recurrence import Pattern, to_rrule
 
 BASE_COLUMNS = ("id", "account", "status", "type", "text", "media_urls", "date", "time")
 TAIL_COLUMNS = ("timezone", "recurrence", "topic_tag", "next_run_at", "last_published_at")

@@ -25,16 +25,16 @@ from typing import Any
 
 from beanie import PydanticObjectId
 
-from scheduler.actors import Actor
+from scheduler.accounts.actors import Actor
 from scheduler.bulk.columns import our_layout
 from scheduler.bulk.readers import Source, Table, file_error, read_table
 from scheduler.bulk.rows import AccountDirectory, ParsedRow, parse_row
 from scheduler.bulk.seed_format import is_seed_layout, parse_seed_row, seed_layout
-from scheduler.documents import Account, Post
-from scheduler.duplicates import Duplicate, DuplicateGuard, DuplicatePolicy, content_hash
-from scheduler.errors import ValidationFailed
-from scheduler.events import EventBus
-from scheduler.posts import PostService
+from scheduler.platform.documents import Account, Post
+from scheduler.platform.errors import ValidationFailed
+from scheduler.platform.events import EventBus
+from scheduler.posts.duplicates import Duplicate, DuplicateGuard, DuplicatePolicy, content_hash
+from scheduler.posts.service import PostService
 
 BATCH_SIZE = 250
 

@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from scheduler.bulk.cells import Cell
-from scheduler.errors import ValidationFailed
+from scheduler.platform.errors import ValidationFailed
 
 Source = bytes | Path
 

@@ -18,12 +18,12 @@ from scheduler.bulk import cells
 from scheduler.bulk.cells import Cell, CellProblem
 from scheduler.bulk.columns import MAX_REPLIES, Layout
 from scheduler.bulk.readers import ExcelError, RawRow, file_error
-from scheduler.content import MediaItem, PostContent, PostType, ReplySpec, ThreadsOptions
-from scheduler.documents import Account
-from scheduler.errors import ValidationFailed
-from scheduler.posts import PostInput
-from scheduler.recurrence import from_rrule
-from scheduler.recurrence.zones import find_zone
+from scheduler.platform.documents import Account
+from scheduler.platform.errors import ValidationFailed
+from scheduler.posts.content import MediaItem, PostContent, PostType, ReplySpec, ThreadsOptions
+from scheduler.posts.recurrence import from_rrule
+from scheduler.posts.recurrence.zones import find_zone
+from scheduler.posts.service import PostInput
 
 T = TypeVar("T")
 

@@ -22,8 +22,8 @@ from scheduler.bulk.rows import (
     media_items,
     status,
 )
-from scheduler.content import PostContent, PostType, ReplySpec, ThreadsOptions
-from scheduler.posts import PostInput
+from scheduler.posts.content import PostContent, PostType, ReplySpec, ThreadsOptions
+from scheduler.posts.service import PostInput
 
 TEXT = "nội dung bài post"
 TYPE = "loại bài viết"

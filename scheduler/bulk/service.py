@@ -6,7 +6,7 @@ Interfaces call one method per action: the GraphQL API and the dashboard pass th
 
 from __future__ import annotations
 
-from scheduler.actors import Actor
+from scheduler.accounts.actors import Actor
 from scheduler.bulk.export import export_csv
 from scheduler.bulk.importer import (
     Importer,
@@ -16,11 +16,11 @@ from scheduler.bulk.importer import (
 )
 from scheduler.bulk.readers import Source
 from scheduler.bulk.template import template_csv, template_xlsx
-from scheduler.clock import Clock
-from scheduler.documents import Account, Post
-from scheduler.duplicates import DuplicateGuard
-from scheduler.events import EventBus
-from scheduler.posts import MAX_PAGE, PostFilter, PostService
+from scheduler.platform.clock import Clock
+from scheduler.platform.documents import Account, Post
+from scheduler.platform.events import EventBus
+from scheduler.posts.duplicates import DuplicateGuard
+from scheduler.posts.service import MAX_PAGE, PostFilter, PostService
 
 
 class BulkService:

@@ -1,7 +1,8 @@
 """ThreadsClient: an async client of the Threads Graph API over an injected `httpx.AsyncClient`.
 
 One client serves every account: the access token is an argument of each call. Failures raise the
-families of `scheduler.errors.ThreadsApiError`, classified in `scheduler.threads.graph_errors`.
+families of `scheduler.platform.errors.ThreadsApiError`, classified in
+`scheduler.threads.graph_errors`.
 
 Publishing exactly once. `publish()` is the one call that must never be repeated blindly: when it
 fails after the request may have reached Meta it raises `ThreadsOutcomeUnknown`. The engine then
@@ -32,9 +33,13 @@ from urllib.parse import urlencode, urlsplit
 
 import httpx
 
-from scheduler.clock import Clock, SystemClock
-from scheduler.errors import ConfigurationError, ThreadsContainerNotReady, ThreadsRejectedError
-from scheduler.metrics import Observer
+from scheduler.ops.metrics import Observer
+from scheduler.platform.clock import Clock, SystemClock
+from scheduler.platform.errors import (
+    ConfigurationError,
+    ThreadsContainerNotReady,
+    ThreadsRejectedError,
+)
 from scheduler.threads.graph_errors import (
     error_from_response,
     error_from_transport,

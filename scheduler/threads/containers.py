@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 
-from scheduler.content import MediaItem, MediaKind, PostContent, PostType
+from scheduler.posts.content import MediaItem, MediaKind, PostContent, PostType
 from scheduler.threads.models import ContainerRequest, MediaType
 
 

@@ -1,6 +1,6 @@
 """Turn Graph API error payloads and transport failures into the scheduler's Threads error families.
 
-The one place that decides what a failure means (see `scheduler/errors.py` for the tree):
+The one place that decides what a failure means (see `scheduler/platform/errors.py` for the tree):
 
 * **Outcome unknown** — only for calls that change something and must not be repeated blindly
   (`threads_publish`, auto-published text containers, the single-use code exchange): a failure
@@ -27,7 +27,7 @@ from typing import Any
 
 import httpx
 
-from scheduler.errors import (
+from scheduler.platform.errors import (
     ThreadsApiError,
     ThreadsAuthError,
     ThreadsContainerNotReady,

@@ -10,8 +10,8 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from urllib.parse import urlsplit
 
-from scheduler.content import MediaKind, PostContent, PostType, ReplySpec
-from scheduler.errors import ValidationFailed
+from scheduler.platform.errors import ValidationFailed
+from scheduler.posts.content import MediaKind, PostContent, PostType, ReplySpec
 from scheduler.threads.countries import is_country_code
 from scheduler.threads.text import (
     LINK_LIMIT,

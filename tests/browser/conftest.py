@@ -20,16 +20,16 @@ import pytest
 import uvicorn
 from playwright.async_api import ConsoleMessage, Page, async_playwright, expect
 
-from scheduler.actors import Actor
-from scheduler.clock import SystemClock
-from scheduler.devservers import free_port
-from scheduler.documents import Account
+from sandbox.devservers import free_port
+from sandbox.simulator.admin_client import SimulatorAdmin
+from sandbox.simulator.config import SimulatorConfig
+from sandbox.simulator.server import SimulatorServer, bind_socket
+from scheduler.accounts.actors import Actor
+from scheduler.platform.clock import SystemClock
+from scheduler.platform.documents import Account
+from scheduler.platform.settings import Settings
+from scheduler.publishing.worker import run_workers
 from scheduler.services import Services, build_services
-from scheduler.settings import Settings
-from scheduler.simulator.admin_client import SimulatorAdmin
-from scheduler.simulator.config import SimulatorConfig
-from scheduler.simulator.server import SimulatorServer, bind_socket
-from scheduler.worker import run_workers
 from web.app import create_app
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"

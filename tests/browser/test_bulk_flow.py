@@ -9,10 +9,10 @@ from datetime import timedelta
 
 from playwright.async_api import expect
 
-from scheduler.clock import SystemClock
-from scheduler.content import MediaItem, PostContent, PostType
-from scheduler.documents import PostStatus
-from scheduler.posts import PostInput
+from scheduler.platform.clock import SystemClock
+from scheduler.platform.documents import PostStatus
+from scheduler.posts.content import MediaItem, PostContent, PostType
+from scheduler.posts.service import PostInput
 from tests.browser.conftest import Browser, System
 
 ROWS = 600  # enough for several batches (250 rows each), so the bar moves in steps

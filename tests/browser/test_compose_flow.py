@@ -9,10 +9,10 @@ from datetime import timedelta
 
 from playwright.async_api import Page, expect
 
-from scheduler.clock import SystemClock
-from scheduler.content import PostContent
-from scheduler.documents import PostStatus
-from scheduler.posts import PostInput
+from scheduler.platform.clock import SystemClock
+from scheduler.platform.documents import PostStatus
+from scheduler.posts.content import PostContent
+from scheduler.posts.service import PostInput
 from scheduler.threads.text import count_characters
 from tests.browser.conftest import Browser, System
 

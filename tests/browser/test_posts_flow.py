@@ -8,10 +8,10 @@ from datetime import timedelta
 
 from playwright.async_api import expect
 
-from scheduler.clock import SystemClock
-from scheduler.content import MediaItem, PostContent, PostType
-from scheduler.documents import PostStatus
-from scheduler.posts import PostInput
+from scheduler.platform.clock import SystemClock
+from scheduler.platform.documents import PostStatus
+from scheduler.posts.content import MediaItem, PostContent, PostType
+from scheduler.posts.service import PostInput
 from tests.browser.conftest import Browser, System
 
 

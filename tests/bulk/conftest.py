@@ -11,8 +11,8 @@ from typing import Any
 import pytest
 from beanie import PydanticObjectId
 
-from scheduler.actors import Actor
-from scheduler.documents import Account, Occurrence, Post
+from scheduler.accounts.actors import Actor
+from scheduler.platform.documents import Account, Occurrence, Post
 from scheduler.services import Services
 from tests.factories import make_account
 

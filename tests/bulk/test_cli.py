@@ -10,9 +10,9 @@ from pathlib import Path
 
 import pytest
 
-from scheduler.documents import Post
+from scheduler.accounts.users import create_user
+from scheduler.platform.documents import Post
 from scheduler.services import Services
-from scheduler.users import create_user
 from tests.bulk.conftest import csv_bytes
 from tests.factories import make_account
 

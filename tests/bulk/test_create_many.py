@@ -7,12 +7,12 @@ from datetime import date, time
 from beanie import PydanticObjectId
 from beanie.odm.utils.dump import get_dict
 
-from scheduler.actors import Actor
-from scheduler.content import MediaItem, PostContent, PostType, ReplySpec, ThreadsOptions
-from scheduler.documents import Post, PostStatus, bson_document
-from scheduler.errors import ValidationFailed
-from scheduler.posts import PostInput
-from scheduler.recurrence import Schedule
+from scheduler.accounts.actors import Actor
+from scheduler.platform.documents import Post, PostStatus, bson_document
+from scheduler.platform.errors import ValidationFailed
+from scheduler.posts.content import MediaItem, PostContent, PostType, ReplySpec, ThreadsOptions
+from scheduler.posts.recurrence import Schedule
+from scheduler.posts.service import PostInput
 from scheduler.services import Services
 from tests.bulk.conftest import AddAccount
 from tests.factories import make_post

@@ -8,13 +8,13 @@ from zoneinfo import ZoneInfo
 import pytest
 from beanie import PydanticObjectId
 
-from scheduler.actors import Actor
-from scheduler.clock import ManualClock
-from scheduler.content import PostContent
-from scheduler.distribute import DistributeRequest, Placement
-from scheduler.documents import Account, Post, PostStatus, QuotaSnapshot
-from scheduler.errors import ValidationFailed
-from scheduler.posts import PostInput
+from scheduler.accounts.actors import Actor
+from scheduler.platform.clock import ManualClock
+from scheduler.platform.documents import Account, Post, PostStatus, QuotaSnapshot
+from scheduler.platform.errors import ValidationFailed
+from scheduler.posts.content import PostContent
+from scheduler.posts.distribute import DistributeRequest, Placement
+from scheduler.posts.service import PostInput
 from scheduler.services import Services
 from tests.bulk.conftest import AddAccount
 from tests.factories import make_post

@@ -8,15 +8,15 @@ from typing import Any
 
 import pytest
 
-from scheduler.actors import Actor
-from scheduler.clock import ManualClock
-from scheduler.content import MediaItem, PostContent, PostType
-from scheduler.documents import Account, Post, PostStatus
-from scheduler.duplicates import DuplicatePolicy, content_hash
-from scheduler.errors import ValidationFailed
-from scheduler.posts import PostInput
+from scheduler.accounts.actors import Actor
+from scheduler.platform.clock import ManualClock
+from scheduler.platform.documents import Account, Post, PostStatus
+from scheduler.platform.errors import ValidationFailed
+from scheduler.platform.settings import Settings
+from scheduler.posts.content import MediaItem, PostContent, PostType
+from scheduler.posts.duplicates import DuplicatePolicy, content_hash
+from scheduler.posts.service import PostInput
 from scheduler.services import Services, build_services
-from scheduler.settings import Settings
 from tests.bulk.conftest import AddAccount
 from tests.factories import make_post
 

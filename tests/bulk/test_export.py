@@ -5,11 +5,11 @@ from __future__ import annotations
 import csv
 import io
 
-from scheduler.actors import Actor
+from scheduler.accounts.actors import Actor
 from scheduler.bulk import ImportOptions
-from scheduler.content import MediaItem, PostContent, PostType, ReplySpec
-from scheduler.documents import Post
-from scheduler.posts import PostInput
+from scheduler.platform.documents import Post
+from scheduler.posts.content import MediaItem, PostContent, PostType, ReplySpec
+from scheduler.posts.service import PostInput
 from scheduler.services import Services
 from tests.bulk.conftest import AddAccount
 

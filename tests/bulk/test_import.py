@@ -7,14 +7,14 @@ from collections.abc import Callable
 
 import pytest
 
-from scheduler.actors import Actor
+from scheduler.accounts.actors import Actor
 from scheduler.bulk import ImportOptions, ImportProgress
-from scheduler.clock import ManualClock
-from scheduler.content import MediaKind, PostType
-from scheduler.documents import Post, PostStatus
-from scheduler.events import Event
+from scheduler.platform.clock import ManualClock
+from scheduler.platform.documents import Post, PostStatus
+from scheduler.platform.events import Event
+from scheduler.platform.settings import Settings
+from scheduler.posts.content import MediaKind, PostType
 from scheduler.services import Services, build_services
-from scheduler.settings import Settings
 from tests.bulk.conftest import AddAccount, csv_bytes, database_state, xlsx_bytes
 
 COLUMNS = [
@@ -249,8 +249,8 @@ async def test_unknown_columns_are_named_in_a_notice(
 
 
 async def test_a_viewer_cannot_import(services: Services, actor: Actor) -> None:
-    from scheduler.documents import Role
-    from scheduler.errors import PermissionDenied
+    from scheduler.platform.documents import Role
+    from scheduler.platform.errors import PermissionDenied
 
     viewer = Actor(owner_id=actor.owner_id, role=Role.VIEWER)
     with pytest.raises(PermissionDenied):

@@ -8,10 +8,10 @@ from pathlib import Path
 
 import pytest
 
-from scheduler.actors import Actor
+from scheduler.accounts.actors import Actor
 from scheduler.bulk import ImportOptions
-from scheduler.documents import Post
-from scheduler.errors import ValidationFailed
+from scheduler.platform.documents import Post
+from scheduler.platform.errors import ValidationFailed
 from scheduler.services import Services
 from tests.bulk.conftest import AddAccount, csv_bytes, database_state, xlsx_bytes
 

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import pytest
 
-from scheduler.actors import Actor
+from scheduler.accounts.actors import Actor
 from scheduler.bulk import ImportOptions
-from scheduler.content import MediaKind, PostType
-from scheduler.documents import Post, PostStatus
+from scheduler.platform.documents import Post, PostStatus
+from scheduler.posts.content import MediaKind, PostType
 from scheduler.services import Services
 from tests.bulk.conftest import AddAccount, xlsx_bytes
 
@@ -86,7 +86,7 @@ async def test_the_seed_sheet_imports(
 async def test_the_seed_sheet_needs_an_account_when_there_are_several(
     services: Services, actor: Actor, add_account: AddAccount, seed_sheet: bytes
 ) -> None:
-    from scheduler.errors import ValidationFailed
+    from scheduler.platform.errors import ValidationFailed
 
     await add_account("ana")
     await add_account("bo")

@@ -16,16 +16,16 @@ from typing import Any
 import pytest
 from beanie import PydanticObjectId
 
-from scheduler.actors import Actor
-from scheduler.clock import SystemClock
-from scheduler.content import PostContent, ReplySpec
-from scheduler.documents import Account, Post, PostStatus
-from scheduler.posts import PostInput
+from sandbox.simulator.admin_client import PublishedPost, SimAccount, SimulatorAdmin
+from sandbox.simulator.server import SimulatorServer
+from scheduler.accounts.actors import Actor
+from scheduler.platform.clock import SystemClock
+from scheduler.platform.documents import Account, Post, PostStatus
+from scheduler.platform.settings import Settings
+from scheduler.posts.content import PostContent, ReplySpec
+from scheduler.posts.service import PostInput
+from scheduler.publishing.worker import run_workers
 from scheduler.services import Services, build_services
-from scheduler.settings import Settings
-from scheduler.simulator.admin_client import PublishedPost, SimAccount, SimulatorAdmin
-from scheduler.simulator.server import SimulatorServer
-from scheduler.worker import run_workers
 
 
 @pytest.fixture

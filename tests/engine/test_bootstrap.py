@@ -5,13 +5,13 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import UTC, datetime
 
-from scheduler.bootstrap import bootstrap_account
-from scheduler.clock import SystemClock
-from scheduler.documents import Account
+from sandbox.simulator.server import SimulatorServer
+from scheduler.accounts.bootstrap import bootstrap_account
+from scheduler.accounts.users import create_user
+from scheduler.platform.clock import SystemClock
+from scheduler.platform.documents import Account
+from scheduler.platform.settings import Settings
 from scheduler.services import build_services
-from scheduler.settings import Settings
-from scheduler.simulator.server import SimulatorServer
-from scheduler.users import create_user
 
 
 async def test_the_seed_token_connects_an_account_for_the_first_owner(

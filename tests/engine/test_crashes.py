@@ -10,9 +10,9 @@ from datetime import datetime, timedelta
 import pytest
 from saq import Status
 
-from scheduler.documents import Occurrence, OccurrenceState, Post, PostStatus
-from scheduler.engine import MARKER_KEY
-from scheduler.standin import standin_reset_stats, standin_stats
+from sandbox.standin import standin_reset_stats, standin_stats
+from scheduler.platform.documents import Occurrence, OccurrenceState, Post, PostStatus
+from scheduler.publishing.engine import MARKER_KEY
 from tests.engine.conftest import Live, WorkerProcess, soon
 
 pytestmark = pytest.mark.slow

@@ -8,13 +8,13 @@ from collections.abc import AsyncIterator, Callable
 import pytest
 from beanie import PydanticObjectId
 
-from scheduler.actors import Actor
-from scheduler.clock import SystemClock
-from scheduler.documents import PostStatus
+from sandbox.simulator.server import SimulatorServer
+from scheduler.accounts.actors import Actor
+from scheduler.platform.clock import SystemClock
+from scheduler.platform.documents import PostStatus
+from scheduler.platform.settings import Settings
+from scheduler.publishing.worker import run_workers
 from scheduler.services import build_services
-from scheduler.settings import Settings
-from scheduler.simulator.server import SimulatorServer
-from scheduler.worker import run_workers
 from tests.engine.conftest import Live, soon
 
 

@@ -8,8 +8,8 @@ from typing import Any
 
 import pytest
 
-from scheduler.content import PostContent, ReplySpec
-from scheduler.documents import AccountStatus, Occurrence, OccurrenceState, PostStatus
+from scheduler.platform.documents import AccountStatus, Occurrence, OccurrenceState, PostStatus
+from scheduler.posts.content import PostContent, ReplySpec
 from tests.engine.conftest import Live, soon
 
 pytestmark = pytest.mark.usefixtures("worker")
@@ -84,7 +84,7 @@ async def test_a_post_cancelled_after_it_was_claimed_is_not_published(live: Live
 async def test_a_post_edited_after_it_was_claimed_is_published_in_its_edited_form(
     live: Live,
 ) -> None:
-    from scheduler.posts import PostInput
+    from scheduler.posts.service import PostInput
 
     at = soon(12)
     post = await live.schedule("old text", at)

@@ -7,9 +7,14 @@ from datetime import timedelta
 import pytest
 from saq import Status
 
-from scheduler.content import PostType
-from scheduler.engine import ACTIVE_JOB_KEY, MARKER_KEY, NEXT_EXECUTION_KEY, check_job_key
-from scheduler.timing import LEAD
+from scheduler.posts.content import PostType
+from scheduler.publishing.engine import (
+    ACTIVE_JOB_KEY,
+    MARKER_KEY,
+    NEXT_EXECUTION_KEY,
+    check_job_key,
+)
+from scheduler.publishing.timing import LEAD
 from tests.engine.conftest import Live, soon
 
 

@@ -5,10 +5,16 @@ from __future__ import annotations
 import uuid
 from datetime import timedelta
 
-from scheduler.content import ReplySpec
-from scheduler.documents import Occurrence, OccurrencePart, OccurrenceState, Post, PostStatus
-from scheduler.lifecycle import transition
-from scheduler.publishing import Work
+from scheduler.platform.documents import (
+    Occurrence,
+    OccurrencePart,
+    OccurrenceState,
+    Post,
+    PostStatus,
+)
+from scheduler.posts.content import ReplySpec
+from scheduler.posts.lifecycle import transition
+from scheduler.publishing.publisher import Work
 from scheduler.threads.models import ContainerRequest, MediaType
 from tests.engine.conftest import Live, soon
 

@@ -24,8 +24,8 @@ import websockets
 from websockets.asyncio.client import ClientConnection
 from websockets.typing import Subprotocol
 
-from scheduler.clock import SystemClock
-from scheduler.events import EventBus
+from scheduler.platform.clock import SystemClock
+from scheduler.platform.events import EventBus
 from scheduler.services import build_services
 from tests.fuzz.server import AppProcess, Tenant
 from tests.fuzz.ws_fuzz import TRANSPORT

@@ -28,7 +28,7 @@ from hypothesis import strategies as st
 from starlette.routing import BaseRoute, Mount, Route
 
 import web
-from scheduler.settings import load_settings
+from scheduler.platform.settings import load_settings
 from tests.fuzz.checks import body_problems, status_problem
 from web.app import create_app
 

@@ -27,15 +27,15 @@ from typing import IO, Any, Self
 
 import httpx
 
-from scheduler.auth import actor_for
-from scheduler.clock import SystemClock
-from scheduler.content import PostContent
-from scheduler.devservers import free_port
-from scheduler.posts import PostInput
+from sandbox.devservers import free_port
+from sandbox.simulator.server import SimulatorServer
+from scheduler.accounts.auth import actor_for
+from scheduler.accounts.users import create_user
+from scheduler.platform.clock import SystemClock
+from scheduler.platform.settings import Settings, load_settings
+from scheduler.posts.content import PostContent
+from scheduler.posts.service import PostInput
 from scheduler.services import build_services
-from scheduler.settings import Settings, load_settings
-from scheduler.simulator.server import SimulatorServer
-from scheduler.users import create_user
 
 SECRET_KEY = "fuzz-secret-key-not-for-production"
 PASSWORD = "fuzzing is a long enough password"

@@ -18,16 +18,16 @@ import websockets
 from websockets.asyncio.client import ClientConnection
 from websockets.exceptions import ConnectionClosed
 
-from scheduler.actors import Actor
-from scheduler.auth import actor_for
-from scheduler.clock import ManualClock
-from scheduler.content import PostContent
-from scheduler.documents import DOCUMENT_MODELS, Account, Post, User
-from scheduler.posts import PostInput
+from sandbox.simulator.server import SimulatorServer, bind_socket
+from scheduler.accounts.actors import Actor
+from scheduler.accounts.auth import actor_for
+from scheduler.accounts.users import create_user
+from scheduler.platform.clock import ManualClock
+from scheduler.platform.documents import DOCUMENT_MODELS, Account, Post, User
+from scheduler.platform.settings import Settings
+from scheduler.posts.content import PostContent
+from scheduler.posts.service import PostInput
 from scheduler.services import Services, build_services
-from scheduler.settings import Settings
-from scheduler.simulator.server import SimulatorServer, bind_socket
-from scheduler.users import create_user
 from tests.conftest import AppClientFactory
 
 REDIRECT_URI = "https://scheduler.example.com/accounts/callback"

@@ -6,10 +6,10 @@ from __future__ import annotations
 from datetime import timedelta
 from urllib.parse import parse_qs, urlsplit
 
-from scheduler.clock import ManualClock
-from scheduler.documents import Account, AccountStatus
+from sandbox.simulator.server import SimulatorServer
+from scheduler.platform.clock import ManualClock
+from scheduler.platform.documents import Account, AccountStatus
 from scheduler.services import Services
-from scheduler.simulator.server import SimulatorServer
 from tests.graphql_api.conftest import REDIRECT_URI, Api, Caller, connect, snapshot
 
 FAILURES = """__typename ... on Error { message }

@@ -8,7 +8,7 @@ from base64 import b64encode
 
 from itsdangerous import TimestampSigner
 
-from scheduler.documents import ApiToken
+from scheduler.platform.documents import ApiToken
 from scheduler.services import Services
 from tests.conftest import AppClientFactory
 from tests.graphql_api.conftest import Api, Caller, snapshot

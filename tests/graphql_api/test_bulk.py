@@ -6,9 +6,9 @@ from __future__ import annotations
 import base64
 from typing import Any
 
-from scheduler.documents import Account, Post
+from sandbox.simulator.server import SimulatorServer
+from scheduler.platform.documents import Account, Post
 from scheduler.services import Services
-from scheduler.simulator.server import SimulatorServer
 from tests.graphql_api.conftest import Api, Caller, connect, make_post, snapshot
 
 IMPORT = """mutation($input: ImportPostsInput!) { importPosts(input: $input) {

@@ -6,9 +6,9 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import Any
 
-from scheduler.documents import Account, Post, PostStatus
+from sandbox.simulator.server import SimulatorServer
+from scheduler.platform.documents import Account, Post, PostStatus
 from scheduler.services import Services
-from scheduler.simulator.server import SimulatorServer
 from tests.conftest import T0
 from tests.graphql_api.conftest import Api, Caller, connect, make_post, snapshot
 

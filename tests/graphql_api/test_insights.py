@@ -8,9 +8,9 @@ from datetime import timedelta
 from beanie import PydanticObjectId
 
 from graphql_api.insights import InsightMetric
-from scheduler.documents import Account, AccountInsights, InsightSample, PostInsights
+from sandbox.simulator.server import SimulatorServer
+from scheduler.platform.documents import Account, AccountInsights, InsightSample, PostInsights
 from scheduler.services import Services
-from scheduler.simulator.server import SimulatorServer
 from scheduler.threads.client import POST_METRICS
 from tests.conftest import T0
 from tests.graphql_api.conftest import Api, Caller, connect, make_post

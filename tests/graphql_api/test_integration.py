@@ -20,11 +20,11 @@ from gql import Client, GraphQLRequest, gql
 from gql.transport.httpx import HTTPXAsyncTransport
 from gql.transport.websockets import WebsocketsTransport
 
-from scheduler.clock import SystemClock
-from scheduler.devservers import free_port
+from sandbox.devservers import free_port
+from sandbox.simulator.server import SimulatorServer
+from scheduler.platform.clock import SystemClock
+from scheduler.platform.settings import Settings
 from scheduler.services import Services, build_services
-from scheduler.settings import Settings
-from scheduler.simulator.server import SimulatorServer
 from tests.engine.conftest import WorkerProcess
 from tests.graphql_api.conftest import Caller, make_caller
 

@@ -11,9 +11,9 @@ from typing import Any
 import pytest
 
 from graphql_api.limits import MAX_BODY_BYTES
-from scheduler.documents import Account
+from sandbox.standin.stats import standin_reset_stats, standin_stats
+from scheduler.platform.documents import Account
 from scheduler.services import Services
-from scheduler.standin.stats import standin_reset_stats, standin_stats
 from tests.graphql_api.conftest import Api, Caller, make_post, snapshot
 
 CREATE = """mutation($input: CreatePostInput!) { createPost(input: $input) { __typename } }"""

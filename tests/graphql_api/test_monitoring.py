@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from scheduler.documents import Account
-from scheduler.monitoring import RECENT_JOBS_KEY, JobRecord
+from scheduler.ops.monitoring import RECENT_JOBS_KEY, JobRecord
+from scheduler.platform.documents import Account
 from scheduler.services import Services
 from tests.conftest import T0
 from tests.graphql_api.conftest import Api, Caller, make_post

@@ -8,9 +8,9 @@ import uuid
 from datetime import timedelta
 from typing import Any
 
-from scheduler.clock import ManualClock
-from scheduler.documents import Account, Notification
-from scheduler.notifications import Notice, NoticeKind
+from scheduler.ops.notifications import Notice, NoticeKind
+from scheduler.platform.clock import ManualClock
+from scheduler.platform.documents import Account, Notification
 from scheduler.services import Services
 from tests.graphql_api.conftest import Api, Caller, make_post, ws_connect
 

@@ -6,9 +6,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from scheduler.documents import Account
+from sandbox.simulator.server import SimulatorServer
+from scheduler.platform.documents import Account
 from scheduler.services import Services
-from scheduler.simulator.server import SimulatorServer
 from tests.graphql_api.conftest import Api, Caller, connect, make_post
 
 FAIL = "__typename ... on Error { message }"

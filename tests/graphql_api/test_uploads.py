@@ -10,8 +10,8 @@ import json
 import pytest
 
 from graphql_api.limits import MAX_BODY_BYTES, only_uploads
-from scheduler.documents import Account
-from scheduler.settings import Settings
+from scheduler.platform.documents import Account
+from scheduler.platform.settings import Settings
 from tests.graphql_api.conftest import Api
 
 FILE_LIMIT = 400_000

@@ -6,7 +6,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from scheduler.documents import Webhook, WebhookDelivery
+from scheduler.platform.documents import Webhook, WebhookDelivery
 from scheduler.services import Services
 from tests.graphql_api.conftest import Api, Caller
 

@@ -12,10 +12,10 @@ import pytest
 import websockets
 from websockets.exceptions import InvalidStatus
 
-from scheduler.clock import ManualClock
-from scheduler.documents import Account
+from sandbox.simulator.server import SimulatorServer
+from scheduler.platform.clock import ManualClock
+from scheduler.platform.documents import Account
 from scheduler.services import Services
-from scheduler.simulator.server import SimulatorServer
 from tests.conftest import T0
 from tests.graphql_api.conftest import Caller, connect, make_post, ws_connect
 from tests.graphql_api.test_auth import session_cookie

@@ -25,13 +25,13 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from scheduler.actors import Actor
-from scheduler.clock import ManualClock
-from scheduler.documents import Account
+from sandbox.simulator.admin_client import SimAccount, SimulatorAdmin
+from sandbox.simulator.server import SimulatorServer, bind_socket, uvicorn_config
+from scheduler.accounts.actors import Actor
+from scheduler.platform.clock import ManualClock
+from scheduler.platform.documents import Account
+from scheduler.platform.settings import Settings
 from scheduler.services import Services, build_services
-from scheduler.settings import Settings
-from scheduler.simulator.admin_client import SimAccount, SimulatorAdmin
-from scheduler.simulator.server import SimulatorServer, bind_socket, uvicorn_config
 from scheduler.threads.models import ContainerRequest, MediaType
 
 # The engine's fixtures (simulator, live services on the real clock, workers), reused here;

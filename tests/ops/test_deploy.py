@@ -19,8 +19,8 @@ import pytest
 import yaml
 from pydantic import BaseModel, ConfigDict, Field
 
-from scheduler.settings import Settings, load_settings
-from scheduler.worker import SHUTDOWN_GRACE_SECONDS
+from scheduler.platform.settings import Settings, load_settings
+from scheduler.publishing.worker import SHUTDOWN_GRACE_SECONDS
 
 ROOT = Path(__file__).resolve().parents[2]
 COMPOSE = ROOT / "compose.yaml"

@@ -13,11 +13,11 @@ import httpx
 import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
-from scheduler.clock import SystemClock
-from scheduler.documents import PostStatus
+from sandbox.standin.launcher import StandinProcess
+from scheduler.platform.clock import SystemClock
+from scheduler.platform.documents import PostStatus
+from scheduler.platform.settings import Settings
 from scheduler.services import Services, build_services
-from scheduler.settings import Settings
-from scheduler.standin.launcher import StandinProcess
 from tests.conftest import AppClientFactory, _with_state
 from tests.engine.conftest import Live, soon
 from tests.ops.conftest import RedisServer

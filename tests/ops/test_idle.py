@@ -6,9 +6,9 @@ import asyncio
 
 import pytest
 
-from scheduler.documents import PostInsights, PostStatus
-from scheduler.standin import standin_reset_stats, standin_stats
-from scheduler.webhooks import WebhookInput
+from sandbox.standin import standin_reset_stats, standin_stats
+from scheduler.ops.webhooks import WebhookInput
+from scheduler.platform.documents import PostInsights, PostStatus
 from tests.engine.conftest import Live, soon
 from tests.ops.conftest import Receiver
 

@@ -8,10 +8,10 @@ from datetime import datetime, timedelta
 import pytest
 from beanie import PydanticObjectId
 
-from scheduler.documents import AccountInsights, PostInsights
-from scheduler.errors import NotFoundError
-from scheduler.insights import NEXT_DUE_KEY, POST_SCHEDULE
-from scheduler.standin import standin_reset_stats, standin_stats
+from sandbox.standin import standin_reset_stats, standin_stats
+from scheduler.ops.insights import NEXT_DUE_KEY, POST_SCHEDULE
+from scheduler.platform.documents import AccountInsights, PostInsights
+from scheduler.platform.errors import NotFoundError
 from tests.conftest import T0
 from tests.ops.conftest import ManualWorld, ManualWorldFactory
 
@@ -161,7 +161,7 @@ async def test_deleted_posts_stop_being_read(manual_world: ManualWorldFactory) -
 
 
 async def test_reading_is_scoped_to_the_owner(manual_world: ManualWorldFactory) -> None:
-    from scheduler.actors import Actor
+    from scheduler.accounts.actors import Actor
 
     world = await manual_world()
     await world.services.insights.refresh_due()

@@ -9,10 +9,10 @@ from collections.abc import Iterator
 
 import pytest
 
-from scheduler.documents import PostStatus
-from scheduler.logs import REDACTED, configure_logging, log_context, make_handler, redact
-from scheduler.settings import Settings
-from scheduler.webhooks import WebhookInput
+from scheduler.ops.webhooks import WebhookInput
+from scheduler.platform.documents import PostStatus
+from scheduler.platform.logs import REDACTED, configure_logging, log_context, make_handler, redact
+from scheduler.platform.settings import Settings
 from tests.engine.conftest import Live, soon
 from tests.ops.conftest import Receiver
 
@@ -129,4 +129,4 @@ async def test_no_secret_appears_in_the_logs_of_a_full_publish(
     # The redaction did work on real lines: httpx logged GET URLs with the token in them.
     assert f"access_token={REDACTED}" in output
     assert any(r.get("post_id") == str(post.id) and r.get("job_id") for r in records)
-    assert any(r["logger"] == "scheduler.webhooks" for r in records)
+    assert any(r["logger"] == "scheduler.ops.webhooks" for r in records)

@@ -9,8 +9,8 @@ from collections.abc import Callable
 
 import pytest
 
-from scheduler.documents import Occurrence, OccurrenceState, PostStatus
-from scheduler.health import HEARTBEAT_KEY
+from scheduler.ops.health import HEARTBEAT_KEY
+from scheduler.platform.documents import Occurrence, OccurrenceState, PostStatus
 from tests.engine.conftest import Live, WorkerProcess, soon
 
 pytestmark = [pytest.mark.slow, pytest.mark.integration]

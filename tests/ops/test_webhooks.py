@@ -9,12 +9,12 @@ from typing import Any
 import pytest
 from beanie import PydanticObjectId
 
-from scheduler.actors import Actor
-from scheduler.content import PostContent
-from scheduler.documents import AccountStatus, DeliveryStatus, PostStatus
-from scheduler.errors import NotFoundError, PermissionDenied, ValidationFailed
+from scheduler.accounts.actors import Actor
+from scheduler.ops.webhooks import SIGNATURE_HEADER, WebhookInput, verify_signature
+from scheduler.platform.documents import AccountStatus, DeliveryStatus, PostStatus
+from scheduler.platform.errors import NotFoundError, PermissionDenied, ValidationFailed
+from scheduler.posts.content import PostContent
 from scheduler.services import Services
-from scheduler.webhooks import SIGNATURE_HEADER, WebhookInput, verify_signature
 from tests.engine.conftest import Live, soon
 from tests.ops.conftest import Received, Receiver
 

@@ -11,7 +11,7 @@ import calendar
 from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from scheduler.recurrence import Pattern, Schedule
+from scheduler.posts.recurrence import Pattern, Schedule
 
 
 def wall_to_utc(wall: datetime, zone: ZoneInfo) -> datetime:

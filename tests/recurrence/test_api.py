@@ -6,8 +6,8 @@ from datetime import UTC, datetime
 
 from pydantic import BaseModel
 
-import scheduler.recurrence as recurrence
-from scheduler.recurrence import Schedule
+import scheduler.posts.recurrence as recurrence
+from scheduler.posts.recurrence import Schedule
 
 
 class Stored(BaseModel):
@@ -55,7 +55,7 @@ def test_a_post_stores_its_schedule_as_plain_json_and_reads_it_back() -> None:
 def test_times_may_have_seconds_for_exact_instants() -> None:
     from datetime import UTC, datetime
 
-    from scheduler.recurrence import (
+    from scheduler.posts.recurrence import (
         Schedule,
         describe,
         from_rrule,

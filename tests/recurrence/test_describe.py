@@ -6,7 +6,7 @@ from typing import Any
 
 import pytest
 
-from scheduler.recurrence import Schedule, describe
+from scheduler.posts.recurrence import Schedule, describe
 
 
 def make(**values: Any) -> Schedule:

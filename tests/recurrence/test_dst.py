@@ -9,8 +9,8 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from scheduler.recurrence import Schedule, expand, first_occurrence, next_occurrence, upcoming
-from scheduler.recurrence.zones import to_instant
+from scheduler.posts.recurrence import Schedule, expand, first_occurrence, next_occurrence, upcoming
+from scheduler.posts.recurrence.zones import to_instant
 
 
 def daily(zone: str, start: date, end: date, *times: str) -> Schedule:

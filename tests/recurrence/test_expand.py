@@ -7,7 +7,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from scheduler.recurrence import (
+from scheduler.posts.recurrence import (
     Schedule,
     expand,
     first_occurrence,

@@ -6,7 +6,7 @@ from datetime import UTC, date, datetime, timedelta
 
 import pytest
 
-from scheduler.recurrence import MissedOccurrences, Schedule, resolve_missed
+from scheduler.posts.recurrence import MissedOccurrences, Schedule, resolve_missed
 
 DAILY_NINE = Schedule(
     pattern="DATE_RANGE",

@@ -11,7 +11,7 @@ from hypothesis import HealthCheck, assume, given, reject, settings
 from hypothesis import strategies as st
 from pydantic import ValidationError
 
-from scheduler.recurrence import (
+from scheduler.posts.recurrence import (
     Pattern,
     Schedule,
     first_occurrence,
@@ -21,8 +21,8 @@ from scheduler.recurrence import (
     to_rrule,
     upcoming,
 )
-from scheduler.recurrence.rrule_expand import next_from_parts
-from scheduler.recurrence.rrule_text import schedule_parts
+from scheduler.posts.recurrence.rrule_expand import next_from_parts
+from scheduler.posts.recurrence.rrule_text import schedule_parts
 from tests.recurrence import oracle
 
 # Times that fall into or next to the gaps and overlaps of the zones above.

@@ -6,8 +6,8 @@ from datetime import UTC, date, datetime, time
 
 import pytest
 
-from scheduler.errors import ValidationFailed
-from scheduler.recurrence import Pattern, Schedule, from_rrule, to_rrule, upcoming
+from scheduler.platform.errors import ValidationFailed
+from scheduler.posts.recurrence import Pattern, Schedule, from_rrule, to_rrule, upcoming
 
 
 def make(**values: object) -> Schedule:

@@ -8,8 +8,8 @@ from typing import Any
 import pytest
 from pydantic import ValidationError
 
-from scheduler.errors import ValidationFailed
-from scheduler.recurrence import Pattern, Schedule, build_schedule, validate_schedule
+from scheduler.platform.errors import ValidationFailed
+from scheduler.posts.recurrence import Pattern, Schedule, build_schedule, validate_schedule
 
 NOW = datetime(2026, 6, 1, 12, 0, tzinfo=UTC)
 

@@ -5,8 +5,8 @@ from typing import Any
 
 import pytest
 
-from scheduler.documents import Post, PostStatus
-from scheduler.lifecycle import TRANSITIONS, can_transition, transition
+from scheduler.platform.documents import Post, PostStatus
+from scheduler.posts.lifecycle import TRANSITIONS, can_transition, transition
 from tests.factories import NOW, make_post
 
 pytestmark = pytest.mark.usefixtures("mongo")

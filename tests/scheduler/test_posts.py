@@ -8,18 +8,18 @@ from typing import Any
 import pytest
 from beanie import PydanticObjectId
 
-from scheduler.actors import Actor
-from scheduler.content import PostContent, ReplySpec
-from scheduler.documents import Account, Occurrence, Post, PostStatus, Role
-from scheduler.errors import (
+from scheduler.accounts.actors import Actor
+from scheduler.platform.documents import Account, Occurrence, Post, PostStatus, Role
+from scheduler.platform.errors import (
     ConflictError,
     NotFoundError,
     PermissionDenied,
     StaleUpdate,
     ValidationFailed,
 )
-from scheduler.lifecycle import transition
-from scheduler.posts import PostFilter, PostInput
+from scheduler.posts.content import PostContent, ReplySpec
+from scheduler.posts.lifecycle import transition
+from scheduler.posts.service import PostFilter, PostInput
 from scheduler.services import Services
 from tests.factories import make_account
 

@@ -2,8 +2,8 @@ from __future__ import annotations
 
 import pytest
 
-from scheduler.errors import ConfigurationError
-from scheduler.settings import DEFAULT_REDIS_URL, load_settings
+from scheduler.platform.errors import ConfigurationError
+from scheduler.platform.settings import DEFAULT_REDIS_URL, load_settings
 
 
 def test_defaults_follow_the_seed() -> None:

@@ -8,8 +8,8 @@ from datetime import UTC, datetime
 import httpx
 import pytest
 
-from scheduler.clock import ManualClock
-from scheduler.simulator import SimAccount, SimulatorAdmin, SimulatorServer, SimulatorState
+from sandbox.simulator import SimAccount, SimulatorAdmin, SimulatorServer, SimulatorState
+from scheduler.platform.clock import ManualClock
 from scheduler.threads import ThreadsClient
 
 T0 = datetime(2030, 1, 7, 9, 0, tzinfo=UTC)

@@ -8,10 +8,10 @@ from datetime import UTC, datetime, timedelta
 import httpx
 import pytest
 
-from scheduler.errors import ThreadsAuthError
-from scheduler.simulator import SimulatorError, SimulatorServer, SimulatorState
-from scheduler.simulator.cli import build_parser, build_state
-from scheduler.simulator.faults import parse_faults
+from sandbox.simulator import SimulatorError, SimulatorServer, SimulatorState
+from sandbox.simulator.cli import build_parser, build_state
+from sandbox.simulator.faults import parse_faults
+from scheduler.platform.errors import ThreadsAuthError
 from scheduler.threads import ContainerRequest, MediaType, ThreadsClient
 
 

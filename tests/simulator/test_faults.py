@@ -15,15 +15,15 @@ from typing import Any
 import httpx
 import pytest
 
-from scheduler.clock import ManualClock
-from scheduler.errors import (
+from sandbox.simulator import FaultKind, FaultSpec, SimAccount, SimulatorAdmin, SimulatorServer
+from scheduler.platform.clock import ManualClock
+from scheduler.platform.errors import (
     ThreadsApiError,
     ThreadsAuthError,
     ThreadsOutcomeUnknown,
     ThreadsRateLimited,
     ThreadsTransientError,
 )
-from scheduler.simulator import FaultKind, FaultSpec, SimAccount, SimulatorAdmin, SimulatorServer
 from scheduler.threads import ContainerRequest, ContainerState, MediaType, ThreadsClient
 
 TEXT = ContainerRequest(MediaType.TEXT, text="fault-tolerant hello")

@@ -14,9 +14,9 @@ from typing import Any
 import httpx
 import pytest
 
-from scheduler.clock import ManualClock
-from scheduler.errors import ThreadsRateLimited, ThreadsRejectedError
-from scheduler.simulator import SimAccount, SimulatorAdmin, SimulatorServer
+from sandbox.simulator import SimAccount, SimulatorAdmin, SimulatorServer
+from scheduler.platform.clock import ManualClock
+from scheduler.platform.errors import ThreadsRateLimited, ThreadsRejectedError
 from scheduler.threads import ContainerRequest, MediaType, ThreadsClient
 
 

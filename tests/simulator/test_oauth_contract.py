@@ -7,9 +7,9 @@ from urllib.parse import parse_qs, urlsplit
 import httpx
 import pytest
 
-from scheduler.clock import ManualClock
-from scheduler.errors import ThreadsAuthError, ThreadsRejectedError
-from scheduler.simulator import SimAccount, SimulatorAdmin, SimulatorServer, SimulatorState
+from sandbox.simulator import SimAccount, SimulatorAdmin, SimulatorServer, SimulatorState
+from scheduler.platform.clock import ManualClock
+from scheduler.platform.errors import ThreadsAuthError, ThreadsRejectedError
 from scheduler.threads import ThreadsClient
 
 REDIRECT = "https://app.example.com/threads/callback"

@@ -7,14 +7,21 @@ import asyncio
 import httpx
 import pytest
 
-from scheduler.clock import ManualClock
-from scheduler.content import MediaItem, MediaKind, Poll, PostContent, PostType, ThreadsOptions
-from scheduler.errors import (
+from sandbox.simulator import SimAccount, SimulatorAdmin, SimulatorServer, SimulatorState
+from scheduler.platform.clock import ManualClock
+from scheduler.platform.errors import (
     ThreadsContainerNotReady,
     ThreadsMediaFailed,
     ThreadsRejectedError,
 )
-from scheduler.simulator import SimAccount, SimulatorAdmin, SimulatorServer, SimulatorState
+from scheduler.posts.content import (
+    MediaItem,
+    MediaKind,
+    Poll,
+    PostContent,
+    PostType,
+    ThreadsOptions,
+)
 from scheduler.threads import (
     ContainerRequest,
     ContainerState,

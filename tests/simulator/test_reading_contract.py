@@ -7,9 +7,9 @@ from typing import Any
 import httpx
 import pytest
 
-from scheduler.clock import ManualClock
-from scheduler.errors import ThreadsAuthError, ThreadsRejectedError
-from scheduler.simulator import ENDPOINTS, SimAccount, SimulatorServer
+from sandbox.simulator import ENDPOINTS, SimAccount, SimulatorServer
+from scheduler.platform.clock import ManualClock
+from scheduler.platform.errors import ThreadsAuthError, ThreadsRejectedError
 from scheduler.threads import ContainerRequest, MediaType, ThreadsClient
 
 

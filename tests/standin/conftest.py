@@ -17,7 +17,7 @@ import pytest
 from pymongo import AsyncMongoClient
 from pymongo.asynchronous.database import AsyncDatabase
 
-from scheduler.standin.launcher import StandinProcess
+from sandbox.standin.launcher import StandinProcess
 
 ON_REAL_MONGODB = bool(os.environ.get("MONGODB_URI"))
 

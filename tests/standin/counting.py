@@ -7,8 +7,8 @@ from typing import Any
 
 import pytest
 
-from scheduler.standin import searches
-from scheduler.standin.storage import StoredCollection
+from sandbox.standin import searches
+from sandbox.standin.storage import StoredCollection
 
 
 class CountingDict(dict[int, dict[str, Any]]):

@@ -12,12 +12,12 @@ import pytest
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
-from scheduler.clock import ManualClock
-from scheduler.standin import queries, writes
-from scheduler.standin.commands import Dispatcher
-from scheduler.standin.indexes import IndexSpec
-from scheduler.standin.planner import plan
-from scheduler.standin.storage import Engine, StoredCollection, normalized
+from sandbox.standin import queries, writes
+from sandbox.standin.commands import Dispatcher
+from sandbox.standin.indexes import IndexSpec
+from sandbox.standin.planner import plan
+from sandbox.standin.storage import Engine, StoredCollection, normalized
+from scheduler.platform.clock import ManualClock
 from tests.standin.counting import counting_reads, counting_tests
 
 T0 = datetime(2030, 1, 1)

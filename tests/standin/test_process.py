@@ -16,8 +16,8 @@ from typing import Any
 import pytest
 from pymongo import ASCENDING, AsyncMongoClient, IndexModel
 
-from scheduler.errors import ConfigurationError
-from scheduler.standin import StandinProcess, standin_reset_stats, standin_stats
+from sandbox.standin import StandinProcess, standin_reset_stats, standin_stats
+from scheduler.platform.errors import ConfigurationError
 
 pytestmark = [pytest.mark.usefixtures("standin_only"), pytest.mark.integration]
 
@@ -28,7 +28,7 @@ def _client(url: str) -> AsyncMongoClient[dict[str, Any]]:
 
 def test_cli_prints_the_listening_line_and_exits_cleanly_on_sigterm() -> None:
     process = subprocess.Popen(
-        [sys.executable, "-m", "scheduler.standin", "--host", "127.0.0.1", "--port", "0"],
+        [sys.executable, "-m", "sandbox.standin", "--host", "127.0.0.1", "--port", "0"],
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,

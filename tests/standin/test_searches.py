@@ -13,12 +13,12 @@ from bson import Decimal128, Int64, ObjectId
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
-from scheduler.standin import bridge, queries
-from scheduler.standin.commands import Dispatcher
-from scheduler.standin.filters import compile_filter
-from scheduler.standin.indexes import IndexSpec
-from scheduler.standin.searches import Search
-from scheduler.standin.storage import Engine, StoredCollection
+from sandbox.standin import bridge, queries
+from sandbox.standin.commands import Dispatcher
+from sandbox.standin.filters import compile_filter
+from sandbox.standin.indexes import IndexSpec
+from sandbox.standin.searches import Search
+from sandbox.standin.storage import Engine, StoredCollection
 from tests.standin.counting import counting_reads, counting_tests
 
 T0 = datetime(2030, 1, 1)

@@ -11,7 +11,7 @@ from urllib.parse import urlsplit
 import bson
 import pytest
 
-from scheduler.standin.wire import (
+from sandbox.standin.wire import (
     CHECKSUM_PRESENT,
     MORE_TO_COME,
     OP_MSG,

@@ -14,8 +14,8 @@ from typing import Any
 import httpx
 import pytest
 
-from scheduler.clock import ManualClock
-from scheduler.errors import (
+from scheduler.platform.clock import ManualClock
+from scheduler.platform.errors import (
     ConfigurationError,
     ThreadsApiError,
     ThreadsAuthError,

@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from scheduler.content import (
+from scheduler.posts.content import (
     MediaItem,
     MediaKind,
     Poll,

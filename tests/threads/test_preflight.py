@@ -6,7 +6,8 @@ from typing import Any
 
 import pytest
 
-from scheduler.content import (
+from scheduler.platform.errors import ValidationFailed
+from scheduler.posts.content import (
     MediaItem,
     MediaKind,
     Poll,
@@ -15,7 +16,6 @@ from scheduler.content import (
     ReplySpec,
     ThreadsOptions,
 )
-from scheduler.errors import ValidationFailed
 from scheduler.threads.preflight import ensure_valid, validate_chain, validate_content
 
 IMG = "https://cdn.example.com/a.jpg"

@@ -15,10 +15,10 @@ import httpx
 import pytest
 from bs4 import BeautifulSoup
 
-from scheduler.actors import Actor
-from scheduler.content import PostContent
-from scheduler.documents import Account, Post
-from scheduler.posts import PostInput
+from scheduler.accounts.actors import Actor
+from scheduler.platform.documents import Account, Post
+from scheduler.posts.content import PostContent
+from scheduler.posts.service import PostInput
 from scheduler.services import Services
 from tests.factories import make_account
 from web.app import create_app
@@ -151,7 +151,7 @@ async def connected_account(services: Services, actor: Actor, username: str) -> 
 @pytest.fixture
 def make_tenant(services: Services, web: WebClient) -> Callable[..., Any]:
     """Create an owner (the first one through setup rules, later ones directly), logged in."""
-    from scheduler.users import create_user
+    from scheduler.accounts.users import create_user
 
     async def make(
         email: str = "owner@example.com", username: str = "ana", **headers: str

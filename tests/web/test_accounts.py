@@ -6,7 +6,7 @@ from typing import Any
 
 from itsdangerous import URLSafeTimedSerializer
 
-from scheduler.documents import AccountStatus
+from scheduler.platform.documents import AccountStatus
 from scheduler.services import Services
 from tests.web.conftest import Tenant, csrf, soup
 from web.accounts import STATE_SALT, state_serializer

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from datetime import UTC, date, datetime
 
-from scheduler.documents import Occurrence, OccurrenceState, Post
+from scheduler.platform.documents import Occurrence, OccurrenceState, Post
 from scheduler.services import Services
 from tests.web.conftest import Tenant, csrf, once, soup
 from web.calendar_view import view_range

@@ -8,8 +8,8 @@ from typing import Any
 
 import httpx
 
-from scheduler.content import MediaKind, PostType, ReplyControl
-from scheduler.documents import PostStatus
+from scheduler.platform.documents import PostStatus
+from scheduler.posts.content import MediaKind, PostType, ReplyControl
 from scheduler.services import Services
 from tests.web.conftest import Tenant, csrf, once, soon, soup
 
@@ -210,7 +210,7 @@ async def test_schedule_a_draft_from_the_editor(
 
 async def test_published_posts_cannot_be_edited(owner: Tenant, services: Services) -> None:
     post = await owner.post(services, schedule=once(soon(services, hours=1)))
-    from scheduler.documents import Post
+    from scheduler.platform.documents import Post
 
     await Post.find_one({"_id": post.id}).update({"$set": {"status": "PUBLISHED"}})
     values = fields(owner, intent="schedule", version=str(post.version))

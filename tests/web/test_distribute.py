@@ -10,7 +10,7 @@ from urllib.parse import parse_qs, urlsplit
 
 import httpx
 
-from scheduler.documents import Post, PostStatus
+from scheduler.platform.documents import Post, PostStatus
 from scheduler.services import Services
 from tests.web.conftest import Tenant, csrf, soup
 

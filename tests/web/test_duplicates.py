@@ -8,7 +8,7 @@ from typing import Any
 
 import httpx
 
-from scheduler.duplicates import DuplicatePolicy
+from scheduler.posts.duplicates import DuplicatePolicy
 from scheduler.services import Services
 from tests.web.conftest import FULL, Tenant, csrf, once, soon, soup
 

@@ -15,7 +15,7 @@ import pytest
 from bs4 import BeautifulSoup
 from openpyxl import Workbook
 
-from scheduler.events import Event
+from scheduler.platform.events import Event
 from scheduler.services import Services
 from tests.web.conftest import FULL, RecordingTransport, Tenant, csrf, log_in, once, soon, soup
 from web.app import create_app

@@ -8,9 +8,9 @@ from typing import Any
 
 import httpx
 
-from scheduler.documents import Notification, Post
-from scheduler.events import Event
-from scheduler.notifications import Notice, NoticeKind
+from scheduler.ops.notifications import Notice, NoticeKind
+from scheduler.platform.documents import Notification, Post
+from scheduler.platform.events import Event
 from scheduler.services import Services
 from tests.web.conftest import FULL, Tenant, csrf, soup
 from web.live import sse_names

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-from scheduler.documents import AccountInsights, InsightSample, Post, PostInsights
+from scheduler.platform.documents import AccountInsights, InsightSample, Post, PostInsights
 from scheduler.services import Services
 from tests.web.conftest import Tenant, soup
 from web.charts import line_chart, nice_ceiling

@@ -11,10 +11,10 @@ import httpx
 import pytest
 import uvicorn
 
-from scheduler.events import Event
+from sandbox.simulator.server import bind_socket
+from scheduler.accounts.users import create_user
+from scheduler.platform.events import Event
 from scheduler.services import Services
-from scheduler.simulator.server import bind_socket
-from scheduler.users import create_user
 from tests.web.conftest import PASSWORD, csrf_of
 from web.app import create_app
 from web.live import payload, sse_names

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from scheduler.auth import BAD_CREDENTIALS, MAX_FAILURES
+from scheduler.accounts.auth import BAD_CREDENTIALS, MAX_FAILURES
 from scheduler.services import Services
 from tests.web.conftest import FULL, PASSWORD, WebClient, csrf_of, log_in, soup
 

@@ -16,7 +16,7 @@ from starlette.routing import Route, WebSocketRoute
 from starlette.testclient import TestClient
 from starlette.websockets import WebSocket, WebSocketDisconnect
 
-from scheduler.settings import Settings, load_settings
+from scheduler.platform.settings import Settings, load_settings
 from web.security import MAX_FORM_BYTES, middleware
 
 

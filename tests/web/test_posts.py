@@ -6,7 +6,7 @@ import json
 
 import httpx
 
-from scheduler.documents import Post, PostStatus
+from scheduler.platform.documents import Post, PostStatus
 from scheduler.services import Services
 from tests.web.conftest import Tenant, csrf, once, soon, soup
 

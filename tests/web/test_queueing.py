@@ -10,7 +10,7 @@ from typing import Any
 
 import httpx
 
-from scheduler.documents import Account, PostingSlot, PostStatus
+from scheduler.platform.documents import Account, PostingSlot, PostStatus
 from scheduler.services import Services
 from tests.web.conftest import FULL, Tenant, csrf, soup
 

@@ -12,7 +12,7 @@ import httpx
 import pytest
 from starlette.routing import Route
 
-from scheduler.documents import Post, PostStatus
+from scheduler.platform.documents import Post, PostStatus
 from scheduler.services import Services
 from tests.web.conftest import (
     FULL,

@@ -11,9 +11,9 @@ from typing import Any
 import httpx
 import pytest
 
-from scheduler.documents import Account, Post, PostStatus, Webhook, WebhookDelivery
+from scheduler.ops.webhooks import WebhookInput
+from scheduler.platform.documents import Account, Post, PostStatus, Webhook, WebhookDelivery
 from scheduler.services import Services
-from scheduler.webhooks import WebhookInput
 from tests.web.conftest import PASSWORD, Tenant, WebClient, csrf, log_in, soup
 from tests.web.test_security import MISSING_ID, PRIVATE, fill
 

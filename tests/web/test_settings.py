@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from scheduler.documents import Role
-from scheduler.errors import AuthenticationFailed
+from scheduler.platform.documents import Role
+from scheduler.platform.errors import AuthenticationFailed
 from scheduler.services import Services
 from tests.web.conftest import PASSWORD, Tenant, WebClient, csrf, log_in, soup
 

@@ -7,10 +7,10 @@ from typing import Any
 
 import httpx
 
-from scheduler.documents import DeliveryStatus, Webhook, WebhookDelivery
-from scheduler.notifications import SUBSCRIBABLE
+from scheduler.ops.notifications import SUBSCRIBABLE
+from scheduler.ops.webhooks import WebhookInput
+from scheduler.platform.documents import DeliveryStatus, Webhook, WebhookDelivery
 from scheduler.services import Services
-from scheduler.webhooks import WebhookInput
 from tests.web.conftest import FULL, Tenant, csrf, soup
 
 
