@@ -1,4 +1,4 @@
-"""Dev: the whole system on one machine with embedded defaults (`threads-scheduler dev`).
+"""Dev: the whole system on one machine with embedded defaults (`threads-sandbox dev`).
 
 Starts what is missing — the MongoDB stand-in (data in `./.data`), a local Redis, the Threads
 simulator as a sandbox — then serves the web app and runs a worker in this process. Settings that

@@ -1,11 +1,14 @@
-"""The `threads-scheduler` command: serve, worker, dev, and the embedded servers."""
+"""The `threads-scheduler` command: serve, worker, users, keys, import and export.
+
+The sandbox (`dev`, the MongoDB stand-in, the Threads simulator) has its own command,
+`threads-sandbox`, so that a production install carries none of it.
+"""
 
 from __future__ import annotations
 
 import argparse
 import asyncio
 import getpass
-import importlib
 import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -19,18 +22,8 @@ Handler = Callable[[argparse.Namespace], int]
 WEB_APP = "web.app:create_app"
 
 
-# Commands that own their flags: everything after the name goes to them untouched.
-PASSTHROUGH = {
-    "mongo-standin": "sandbox.standin.__main__",
-    "threads-simulator": "sandbox.simulator.__main__",
-}
-
-
 def main(argv: Sequence[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
-    if argv and argv[0] in PASSTHROUGH:
-        module = importlib.import_module(PASSTHROUGH[argv[0]])
-        return int(module.main(argv[1:]))
     parser = _parser()
     args = parser.parse_args(argv)
     handler: Handler = args.handler
@@ -59,18 +52,6 @@ def _parser() -> argparse.ArgumentParser:
 
     worker = sub.add_parser("worker", help="run the SAQ workers (scheduler and publishing)")
     worker.set_defaults(handler=_worker)
-
-    dev = sub.add_parser(
-        "dev", help="run everything locally: web, worker, MongoDB stand-in, Redis, Threads sandbox"
-    )
-    dev.add_argument("--host", default=None)
-    dev.add_argument("--port", type=int, default=None)
-    dev.add_argument("--data", default=".data", help="where dev keeps its data (default ./.data)")
-    dev.set_defaults(handler=_dev)
-
-    # Listed for --help only; main() hands them their arguments before argparse runs.
-    sub.add_parser("mongo-standin", help="run the embedded MongoDB wire-protocol stand-in")
-    sub.add_parser("threads-simulator", help="run the Threads Graph API simulator (sandbox)")
 
     user = sub.add_parser("create-user", help="create a dashboard user (prompts for the password)")
     user.add_argument("email")
@@ -173,13 +154,6 @@ def _worker(args: argparse.Namespace) -> int:
     _configure_logging(settings)
     asyncio.run(serve_worker(settings))
     return 0
-
-
-def _dev(args: argparse.Namespace) -> int:
-    from sandbox.dev import run_dev
-
-    _configure_logging(load_settings())  # LOG_LEVEL/LOG_FORMAT apply to dev too, redacted
-    return run_dev(data=Path(args.data), host=args.host, port=args.port)
 
 
 def _create_user(args: argparse.Namespace) -> int:

@@ -37,7 +37,7 @@ def main(argv: list[str] | None = None) -> int:
         default=None,
         help="directory to snapshot every database into (reloaded on start)",
     )
-    if argv and argv[0] == "--":  # `threads-scheduler mongo-standin -- --port 0` passes it on
+    if argv and argv[0] == "--":  # `threads-sandbox mongo-standin -- --port 0` passes it on
         argv = argv[1:]
     args = parser.parse_args(argv)
     logging.basicConfig(
