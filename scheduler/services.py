@@ -33,6 +33,7 @@ from scheduler.platform.clock import Clock, SystemClock
 from scheduler.platform.database import connect_database
 from scheduler.platform.errors import ConfigurationError
 from scheduler.platform.events import CHANNEL, EventBus
+from scheduler.platform.queues import BACKGROUND_QUEUE, PUBLISH_QUEUE, SCHEDULER_QUEUE
 from scheduler.platform.settings import Settings
 from scheduler.posts.distribute import Distributor
 from scheduler.posts.duplicates import DuplicateGuard
@@ -42,12 +43,8 @@ from scheduler.publishing.dispatch import Dispatcher
 from scheduler.publishing.engine import EventDrivenScheduler
 from scheduler.publishing.publisher import Publisher
 from scheduler.publishing.releaser import Releaser
+from scheduler.publishing.timing import PREPARE_TIMEOUT, lease_margin
 from scheduler.threads.client import ThreadsClient
-
-SCHEDULER_QUEUE = "scheduler-meta"
-PUBLISH_QUEUE = "post-publishing"
-BACKGROUND_QUEUE = "background"  # webhook deliveries and insights: never in publishing's way
-PREPARE_TIMEOUT = timedelta(minutes=6)  # container creation + media processing budget
 
 
 @dataclass(frozen=True)
@@ -95,7 +92,7 @@ async def build_services(
     if settings.mongodb_uri is None:
         raise ConfigurationError(
             "MONGODB_URI is not set; point it at MongoDB (mongodb://host:27017/threads_scheduler) "
-            "or run `threads-scheduler dev`, which starts the embedded stand-in.",
+            "or run `scripts/dev` (`threads-sandbox dev`), which starts the embedded stand-in.",
             variables=["MONGODB_URI"],
         )
     clock = clock or SystemClock()
@@ -118,7 +115,7 @@ async def build_services(
         timeout=httpx.Timeout(settings.job_timeout_seconds, connect=5.0),
         limits=httpx.Limits(max_connections=200, max_keepalive_connections=100),
     )
-    lease_margin = timedelta(seconds=settings.job_timeout_seconds + settings.lease_grace_seconds)
+    margin = lease_margin(settings.job_timeout_seconds, settings.lease_grace_seconds)
     # Pub/sub ignores Redis's logical databases: a channel per database keeps deployments (and
     # parallel test runs) that share one Redis server from reacting to each other's events.
     redis_db = redis.connection_pool.connection_kwargs.get("db", 0)
@@ -137,7 +134,7 @@ async def build_services(
         queue=publish_queue,
         clock=clock,
         events=events,
-        lease_margin=lease_margin,
+        lease_margin=margin,
         prepare_timeout=PREPARE_TIMEOUT,
     )
     scheduler = EventDrivenScheduler(
@@ -171,7 +168,7 @@ async def build_services(
         releaser=releaser,
         scheduler=scheduler,
         attempts=settings.publish_attempts,
-        lease_margin=lease_margin,
+        lease_margin=margin,
         observer=metrics,
     )
     duplicates = DuplicateGuard.from_settings(settings, clock)

@@ -18,6 +18,7 @@ from saq.queue.redis import RedisQueue
 from scheduler.accounts.actors import Actor
 from scheduler.platform.clock import Clock
 from scheduler.platform.documents import Post, PostStatus
+from scheduler.platform.queues import SCHEDULER_QUEUE
 from scheduler.publishing.engine import EventDrivenScheduler, SchedulerState
 
 RECENT_JOBS_KEY = "monitoring:recent-jobs"
@@ -131,7 +132,7 @@ class MonitoringService:
                     "no worker is running for this queue; start `threads-scheduler worker`"
                 )
             if (
-                stat.name == "scheduler-meta"
+                stat.name == SCHEDULER_QUEUE
                 and state.next_execution_at is not None
                 and (now - state.next_execution_at).total_seconds() > 30
             ):

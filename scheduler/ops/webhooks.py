@@ -41,10 +41,10 @@ from scheduler.ops.notifications import SUBSCRIBABLE, Notice, NoticeKind
 from scheduler.platform.clock import Clock
 from scheduler.platform.documents import DeliveryAttempt, DeliveryStatus, Webhook, WebhookDelivery
 from scheduler.platform.errors import ConflictError, NotFoundError, ValidationFailed
+from scheduler.platform.queues import DELIVER_JOB
 
 log = logging.getLogger(__name__)
 
-DELIVER_JOB = "deliver-webhook"
 SIGNATURE_HEADER = "X-Signature-256"
 USER_AGENT = "threads-scheduler-webhooks/1"
 TIMEOUT = httpx.Timeout(5.0, connect=3.0)

@@ -19,13 +19,13 @@ from saq.queue.redis import RedisQueue
 from scheduler.platform.clock import Clock
 from scheduler.platform.documents import Post, PostStatus
 from scheduler.platform.events import EventBus
+from scheduler.platform.queues import PUBLISH_JOB
 from scheduler.posts.lifecycle import transition
 from scheduler.posts.recurrence import is_recurring, resolve_missed
 from scheduler.publishing.timing import MISSED_GRACE, lease_until
 
 log = logging.getLogger(__name__)
 
-PUBLISH_JOB = "publish-occurrence"
 # Lower bound for range queries on `check_at`: matches every date, never null (held posts).
 _ANY_TIME = datetime(1970, 1, 1, tzinfo=UTC)
 _MAX_BATCHES = 50

@@ -25,13 +25,13 @@ from saq.queue.redis import RedisQueue
 
 from scheduler.platform.clock import Clock
 from scheduler.platform.events import EventBus
+from scheduler.platform.queues import CHECK_JOB
 
 if TYPE_CHECKING:
     from scheduler.publishing.dispatch import Dispatcher
 
 log = logging.getLogger(__name__)
 
-CHECK_JOB = "check-due-posts"
 NEXT_EXECUTION_KEY = "scheduler:nextExecutionAt"
 ACTIVE_JOB_KEY = "scheduler:activeJobId"
 LAST_CHECK_KEY = "scheduler:lastCheck"

@@ -22,6 +22,8 @@ LEAD = {
 # HTTP call itself is left for the instant. A cancel within this last moment is refused ("being
 # published right now") instead of racing the call.
 GATE_AHEAD = timedelta(milliseconds=250)
+# How long a publish job may spend creating containers and waiting for media processing.
+PREPARE_TIMEOUT = timedelta(minutes=6)
 # Recurring occurrences later than this are "missed" (downtime): only the latest is published.
 MISSED_GRACE = timedelta(minutes=15)
 
@@ -36,6 +38,15 @@ def lead_time(content: PostContent) -> timedelta:
 def check_at_for(next_run_at: datetime, content: PostContent, now: datetime) -> datetime:
     """When the scheduler should claim a post due at `next_run_at` (never before `now`)."""
     return max(next_run_at - lead_time(content), now)
+
+
+def lease_margin(job_timeout_seconds: float, grace_seconds: float) -> timedelta:
+    """How long past its instant a job owns an occurrence: JOB_TIMEOUT + LEASE_GRACE_SECONDS.
+
+    Long enough for one Threads call to time out and the job to say what happened; after it,
+    another worker presumes the job's process dead and takes the occurrence over.
+    """
+    return timedelta(seconds=job_timeout_seconds + grace_seconds)
 
 
 def lease_until(due: datetime, now: datetime, margin: timedelta) -> datetime:

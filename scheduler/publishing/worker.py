@@ -21,12 +21,17 @@ from saq.types import Context
 from scheduler.accounts.bootstrap import bootstrap_account
 from scheduler.ops.metrics import serve_metrics
 from scheduler.ops.reactor import start_companions
-from scheduler.ops.webhooks import DELIVER_JOB
 from scheduler.platform.logs import redact
+from scheduler.platform.queues import (
+    BACKGROUND_QUEUE,
+    CHECK_JOB,
+    DELIVER_JOB,
+    PUBLISH_JOB,
+    PUBLISH_QUEUE,
+    SCHEDULER_QUEUE,
+)
 from scheduler.platform.settings import Settings
 from scheduler.publishing import jobs
-from scheduler.publishing.dispatch import PUBLISH_JOB
-from scheduler.publishing.engine import CHECK_JOB
 from scheduler.services import Services, build_services
 
 log = logging.getLogger(__name__)
@@ -151,8 +156,8 @@ async def serve_worker(settings: Settings, **build: Any) -> None:
                 serve_metrics(services.metrics, settings.worker_metrics_port)
             print(
                 f"worker connected to Redis {redact(settings.effective_redis_url)} and MongoDB "
-                f"database {settings.database_name}; queues scheduler-meta, post-publishing, "
-                "background",
+                f"database {settings.database_name}; queues {SCHEDULER_QUEUE}, {PUBLISH_QUEUE}, "
+                f"{BACKGROUND_QUEUE}",
                 flush=True,
             )
             await run_workers(services, stop)
