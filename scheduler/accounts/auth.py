@@ -95,7 +95,9 @@ class AuthService:
                 await pipe.execute()
             raise AuthenticationFailed(BAD_CREDENTIALS)
         await self._redis.delete(keys[0])
-        await User.find_one({"_id": user.id}).update({"$set": {"last_login_at": self._clock.now()}})
+        await User.get_pymongo_collection().update_one(
+            {"_id": user.id}, {"$set": {"last_login_at": self._clock.now()}}
+        )
         return user
 
     async def user_actor(self, user_id: object) -> Actor:
@@ -204,4 +206,6 @@ class AuthService:
     async def _touch(self, token: ApiToken) -> None:
         now = self._clock.now()
         if token.last_used_at is None or now - token.last_used_at >= LAST_USED_PRECISION:
-            await ApiToken.find_one({"_id": token.id}).update({"$set": {"last_used_at": now}})
+            await ApiToken.get_pymongo_collection().update_one(
+                {"_id": token.id}, {"$set": {"last_used_at": now}}
+            )

@@ -163,8 +163,8 @@ class AccountService:
             reply_total=limit.reply_quota_total or 1000,
             checked_at=self._clock.now(),
         )
-        await Account.find_one({"_id": account.id}).update(
-            {"$set": {"quota": snapshot.model_dump()}}
+        await Account.get_pymongo_collection().update_one(
+            {"_id": account.id}, {"$set": {"quota": snapshot.model_dump()}}
         )
         return limit
 
@@ -297,8 +297,8 @@ class AccountService:
         actor.require_write()
         _check_timezone(timezone)
         account = await self.get(actor, account_id)
-        await Account.find_one({"_id": account.id}).update(
-            {"$set": {"timezone": timezone, "updated_at": self._clock.now()}}
+        await Account.get_pymongo_collection().update_one(
+            {"_id": account.id}, {"$set": {"timezone": timezone, "updated_at": self._clock.now()}}
         )
         return await self.get(actor, account_id)
 
@@ -365,7 +365,8 @@ class AccountService:
         except ThreadsAuthError as exc:
             await self.mark_needs_reconnect(account.id, exc.meta_message)
             raise
-        await Account.find_one({"_id": account.id}).update(
+        await Account.get_pymongo_collection().update_one(
+            {"_id": account.id},
             {
                 "$set": {
                     "access_token": self._cipher.encrypt(grant.access_token),
@@ -373,7 +374,7 @@ class AccountService:
                     "token_refreshed_at": now,
                     "updated_at": now,
                 }
-            }
+            },
         )
         self._tokens.forget(account.id)
         refreshed: Account | None = await Account.get(account.id)
@@ -411,8 +412,9 @@ class AccountService:
             if post.next_run_at is None:
                 continue
             check_at = check_at_for(post.next_run_at, post.content, now)
-            await Post.find_one({"_id": post.id, "check_at": None}).update(
-                {"$set": {"check_at": check_at, "held_reason": None, "updated_at": now}}
+            await Post.get_pymongo_collection().update_one(
+                {"_id": post.id, "check_at": None},
+                {"$set": {"check_at": check_at, "held_reason": None, "updated_at": now}},
             )
             earliest = check_at if earliest is None else min(earliest, check_at)
         await self._scheduler.on_post_scheduled(earliest)

@@ -55,7 +55,9 @@ async def create_user(
         raise ConflictError(f"A user with email {email} already exists.") from None
     if user.owner_id is None:
         user.owner_id = user.id
-        await user.set({User.owner_id: user.id})
+        await User.get_pymongo_collection().update_one(
+            {"_id": user.id}, {"$set": {"owner_id": user.id}}
+        )
     return user
 
 
