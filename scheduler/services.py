@@ -28,7 +28,7 @@ from scheduler.ops.metrics import Metrics
 from scheduler.ops.monitoring import MonitoringService
 from scheduler.ops.notifications import NotificationService
 from scheduler.ops.reactor import Reactor
-from scheduler.ops.webhooks import WebhookService
+from scheduler.ops.webhooks import RECEIVER_LIMITS, RECEIVER_TIMEOUT, WebhookService
 from scheduler.platform.clock import Clock, SystemClock
 from scheduler.platform.database import connect_database
 from scheduler.platform.errors import ConfigurationError
@@ -104,11 +104,9 @@ async def build_services(
     publish_queue = RedisQueue(redis, name=PUBLISH_QUEUE)
     background_queue = RedisQueue(redis, name=BACKGROUND_QUEUE)
     metrics = Metrics()
-    # Webhook receivers are strangers: short timeouts, no redirects, a client of their own.
+    # Webhook receivers are strangers: a client of their own, which follows no redirects.
     webhook_http = httpx.AsyncClient(
-        timeout=httpx.Timeout(5.0, connect=3.0),
-        follow_redirects=False,
-        limits=httpx.Limits(max_connections=50, max_keepalive_connections=10),
+        timeout=RECEIVER_TIMEOUT, follow_redirects=False, limits=RECEIVER_LIMITS
     )
     http = httpx.AsyncClient(
         transport=http_transport,

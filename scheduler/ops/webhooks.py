@@ -47,7 +47,9 @@ log = logging.getLogger(__name__)
 
 SIGNATURE_HEADER = "X-Signature-256"
 USER_AGENT = "threads-scheduler-webhooks/1"
-TIMEOUT = httpx.Timeout(5.0, connect=3.0)
+# Receivers are strangers: short timeouts and a small pool (the client also follows no redirects).
+RECEIVER_TIMEOUT = httpx.Timeout(5.0, connect=3.0)
+RECEIVER_LIMITS = httpx.Limits(max_connections=50, max_keepalive_connections=10)
 MAX_BACKOFF = timedelta(hours=1)
 HISTORY_KEPT = 20
 MAX_PAGE = 200
