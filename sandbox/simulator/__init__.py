@@ -6,7 +6,7 @@ with and without the `/v1.0` prefix; the admin API lives under `/__admin/` (`Sim
 client), a feed per account under `/__feed/{username}`, and a local authorize page under
 `/oauth/authorize`.
 
-Faithful to `reference/threads-api.md`: the two-step publish flow; container processing per media
+Faithful to `docs/threads-api.md`: the two-step publish flow; container processing per media
 type (configurable; VIDEO goes IN_PROGRESS → FINISHED), expiry after 24 h, ERROR for configured bad
 media URLs (e.g. a URL containing `fail-download` → `FAILED_DOWNLOADING_VIDEO`); the observed 400
 24/4279009 payload for publishing an unfinished container; the 500-character (emoji by UTF-8
@@ -18,7 +18,8 @@ in the `{"data": [{...}]}` shape; OAuth codes (1 h, single use) → short-lived 
 `error_subcode`, `is_transient`, `fbtrace_id`), code 190 for bad tokens, the flat OAuth error shape
 for the code exchange; deterministic insights.
 
-Choices where the reference says UNCONFIRMED (all in `SimulatorConfig` unless noted):
+Choices where Meta documents nothing (`docs/threads-api.md` §10; all in `SimulatorConfig` unless
+noted):
 
 * quota exceeded → HTTP 400, code 9 / subcode 2207042 (Instagram's content-publishing limit),
   `Retry-After: <seconds until quota frees>` (`quota_error`); replies do not count toward the

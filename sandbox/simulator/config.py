@@ -1,8 +1,8 @@
 """SimulatorConfig: every tunable of the simulator, and its answers to the open questions.
 
-Defaults follow `reference/threads-api.md`; the fields marked UNCONFIRMED there are choices,
-documented in the package docstring and changeable here (from tests, the admin API or the command
-line).
+Defaults follow `docs/threads-api.md`; where Meta documents nothing (the "not documented" points,
+listed in §10 there) the defaults are our choices, described in the package docstring and
+changeable here (from tests, the admin API or the command line).
 """
 
 from __future__ import annotations
@@ -35,7 +35,7 @@ def _default_media_failures() -> list[list[str]]:
 
 @dataclass
 class QuotaError:
-    """The error returned when a publishing quota is exhausted (UNCONFIRMED in Meta's docs).
+    """The error returned when a publishing quota is exhausted (not documented by Meta, §4.3).
 
     Default: HTTP 400, code 9 / subcode 2207042 — Instagram's content-publishing-limit error, the
     closest documented relative — plus a `Retry-After` header with the seconds until quota frees.
@@ -59,19 +59,20 @@ class SimulatorConfig:
     reply_quota: int = 1000
     delete_quota: int = 100
     quota_window_seconds: float = 86400.0
-    # UNCONFIRMED whether replies also count toward the 250 posts; default: they do not.
+    # Not documented whether replies also count toward the 250 posts (§4.4); default: they don't.
     replies_count_toward_posts: bool = False
     quota_error: QuotaError = field(default_factory=QuotaError)
     short_lived_seconds: int = 3600
     long_lived_seconds: int = 5_184_000
     refresh_min_age_seconds: int = 86400
     auth_code_seconds: int = 3600
-    # UNCONFIRMED whether a refresh returns a different token; default: a new string, and the old
-    # token stays valid until its own expiry.
+    # Not documented whether a refresh returns a different token (§6.7); default: a new string, and
+    # the old token stays valid until its own expiry.
     refresh_returns_new_token: bool = True
-    # UNCONFIRMED whether the code exchange returns expires_in/token_type; default: it does.
+    # Not documented whether the code exchange returns expires_in/token_type (§6.7); default: yes.
     short_lived_includes_expires_in: bool = True
-    # UNCONFIRMED whether JSON request bodies and lower-case media_type are accepted; default: yes.
+    # Not documented whether JSON bodies and lower-case media_type are accepted (§9.4, §3.1);
+    # default: yes.
     accept_json_bodies: bool = True
     media_type_case_insensitive: bool = True
     app_id: str = "1234567890"

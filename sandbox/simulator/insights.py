@@ -38,7 +38,7 @@ ACCOUNT_METRICS = frozenset(
         "follower_demographics",
     }
 )
-EARLIEST_ACCOUNT_SINCE = 1712991600  # reference §8.2
+EARLIEST_ACCOUNT_SINCE = 1712991600  # docs/threads-api.md §8.2
 BREAKDOWNS = {
     "country": ["US", "BR", "IN", "GB"],
     "city": ["New York, New York", "São Paulo, São Paulo", "London, England"],

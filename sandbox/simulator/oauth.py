@@ -1,12 +1,12 @@
 """OAuth: authorization codes, short- and long-lived tokens, refresh, app tokens and debug_token.
 
-Rules (reference §6): codes last 1 hour and work once; the code exchange gives a short-lived token
-(1 hour) and answers errors in the flat `{"error_type", "code", "error_message"}` shape; a valid
-short-lived token exchanges for a long-lived one (60 days); a long-lived token refreshes only when
-it is at least 24 hours old and not expired. Choices: exchange/refresh errors use the Graph
-envelope — code 190 when the token is invalid or expired (the account must reconnect), code 100
-when the call itself is wrong (too young to refresh, wrong token kind), code 101 for a wrong app
-secret.
+Rules (`docs/threads-api.md` §6): codes last 1 hour and work once; the code exchange gives a
+short-lived token (1 hour) and answers errors in the flat `{"error_type", "code", "error_message"}`
+shape; a valid short-lived token exchanges for a long-lived one (60 days); a long-lived token
+refreshes only when it is at least 24 hours old and not expired. Choices (§6.7 there):
+exchange/refresh errors use the Graph envelope — code 190 when the token is invalid or expired (the
+account must reconnect), code 100 when the call itself is wrong (too young to refresh, wrong token
+kind), code 101 for a wrong app secret.
 
 The simulator also serves a tiny authorize page (`/oauth/authorize`) that lists the simulated
 accounts and redirects back with `?code=…&state=…#_`, so the dashboard's Connect flow works

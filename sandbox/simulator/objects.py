@@ -28,7 +28,7 @@ ALL_SCOPES = frozenset(
     }
 )
 
-# Output media_type differs from the input enum (§7.2 of the reference).
+# Output media_type differs from the input enum (docs/threads-api.md §3.1).
 OUTPUT_MEDIA_TYPE = {
     "TEXT": "TEXT_POST",
     "IMAGE": "IMAGE",

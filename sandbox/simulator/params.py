@@ -21,7 +21,7 @@ from sandbox.simulator.journal import RequestRecord
 from sandbox.simulator.responses import GraphError, invalid_param
 
 _VERSION = re.compile(r"v\d+\.\d+")
-EARLIEST_SINCE = 1688540400  # the API rejects `since` before this (reference §1.6)
+EARLIEST_SINCE = 1688540400  # the API rejects `since` before this (docs/threads-api.md §7.3)
 
 Scope = MutableMapping[str, Any]
 

@@ -1,6 +1,6 @@
 """Publishing endpoints: `POST /{user}/threads` (create a container), `/{user}/threads_publish`.
 
-Container creation validates every documented rule (reference §2.1, §2.8, §3, §11.4) and answers
+Container creation validates every documented rule (`docs/threads-api.md` §2, §3) and answers
 with code 100 (`THApiException`) and a message naming the parameter. Choices where Meta is silent:
 
 * too many links → code 100, message `THREADS_API__LINK_LIMIT_EXCEEDED`; bad country codes → code

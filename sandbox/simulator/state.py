@@ -56,7 +56,7 @@ class SimulatorState:
     """The whole simulated Threads.
 
     Args:
-        config: tunables (defaults follow the reference).
+        config: tunables (defaults follow `docs/threads-api.md`).
         clock: the simulated "now" (default: system time plus an admin-adjustable offset).
         fault_clock: real time for injected latency and hangs (default: the system clock), so
             that a `ManualClock` in tests does not freeze injected delays.

@@ -14,7 +14,7 @@ from scheduler.posts.content import MediaKind, PostType
 
 Cell = str | int | float | bool | datetime | date | time | None
 
-# The seed's type names and their aliases (reference/seed-excel-format.md), plus our own.
+# Our type names and the seed's aliases for them (docs/import-format.md §4.2, §8.2).
 POST_TYPES: dict[str, PostType] = {
     "TEXT": PostType.TEXT,
     "STATUS": PostType.TEXT,

@@ -27,7 +27,7 @@ from scheduler.posts.service import PostInput
 
 T = TypeVar("T")
 
-# Statuses as written in our exports and in the seed's sheets (reference/seed-excel-format.md).
+# Statuses as written in our exports and in the seed's sheets (docs/import-format.md §4.10).
 STATUSES: dict[str, str] = {
     "DRAFT": "DRAFT",
     "NHÁP": "DRAFT",

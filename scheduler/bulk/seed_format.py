@@ -1,7 +1,7 @@
 """Seed format: the seed system's Excel layout (`Danh Sách Bài Post`), imported unchanged.
 
 People moving from the seed (Threads Auto-Post) bring sheets with Vietnamese headers; the layout is
-described in `reference/seed-excel-format.md`. The seed had no date column: its rows become drafts
+described in `docs/import-format.md` §8. The seed had no date column: its rows become drafts
 (distribute them, or add them to an account's queue, afterwards). Rows the seed had already
 published are skipped; its failed rows come back as drafts.
 """

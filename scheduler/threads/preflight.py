@@ -1,7 +1,7 @@
 """Pre-flight validation: check a post against Threads' documented limits before it is scheduled.
 
-Every rule here comes from the reference (`reference/threads-api.md` §2–§3), so a post that passes
-is not rejected by Threads for its shape. Errors are keyed by field path (`text`,
+Every rule here comes from `docs/threads-api.md` (§2 limits, §3 content rules), so a post that
+passes is not rejected by Threads for its shape. Errors are keyed by field path (`text`,
 `media.2.alt_text`, `options.topic_tag`, `replies.0.text` …) and say what to change.
 """
 

@@ -1,8 +1,8 @@
-"""The simulator's limits and error shapes, pinned to `reference/threads-api.md` by examples.
+"""The simulator's limits and error shapes, pinned to `docs/threads-api.md` (§2) by examples.
 
 These tests do not reuse the production counting code: each limit is checked at its edge with
-inputs whose size is stated by the reference (500 characters with emoji by UTF-8 bytes, 5 links,
-2–20 carousel items, 250 posts / 1,000 replies per 24 h, …).
+inputs whose size is stated by Meta's documentation (500 characters with emoji by UTF-8 bytes,
+5 links, 2–20 carousel items, 250 posts / 1,000 replies per 24 h, …).
 """
 
 from __future__ import annotations
@@ -77,7 +77,7 @@ async def test_text_limit_is_500_with_emoji_by_utf8_bytes(
 @pytest.mark.parametrize(
     ("text", "attachment", "links"),
     [
-        ("facebook.com", "https://facebook.com", 1),  # the reference's three examples
+        ("facebook.com", "https://facebook.com", 1),  # Meta's three examples (§2.2)
         ("instagram.com threads.com", "https://facebook.com", 3),
         ("example.com example.com test.com", "https://test.com", 2),
         ("a.com b.com c.com d.com e.com", None, 5),
