@@ -1,4 +1,4 @@
-"""Errors: the one place where the core's errors become GraphQL (C10).
+"""Errors: the one place where the core's errors become GraphQL.
 
 Expected errors are part of the schema: every mutation (and the queries that can fail for a
 reason the caller can act on) returns a union of its payload and the error types below, and the

@@ -19,6 +19,7 @@ from sandbox.simulator.config import SimulatorConfig
 from sandbox.simulator.server import SimulatorServer
 from sandbox.standin.launcher import StandinProcess
 from scheduler.accounts.bootstrap import bootstrap_account
+from scheduler.platform.queues import BACKGROUND_QUEUE, PUBLISH_QUEUE, SCHEDULER_QUEUE
 from scheduler.platform.settings import Settings, load_settings
 from scheduler.publishing.worker import run_workers
 from scheduler.services import build_services
@@ -70,7 +71,8 @@ async def _serve(settings: Settings, host: str, port: int) -> None:
         stop = asyncio.Event()
         workers = asyncio.create_task(run_workers(services, stop))
         print(f"web listening on http://{host}:{port}", flush=True)
-        print("worker running in this process (queues scheduler-meta, post-publishing)", flush=True)
+        queues = f"{SCHEDULER_QUEUE}, {PUBLISH_QUEUE}, {BACKGROUND_QUEUE}"
+        print(f"worker running in this process (queues {queues})", flush=True)
         try:
             await server.serve()
         finally:

@@ -1,4 +1,4 @@
-"""Services: the composition root. The only place that constructs clients (C3).
+"""Services: the composition root. The only place that constructs clients.
 
 `build_services` opens MongoDB (Beanie), Redis, the SAQ queues and the HTTP client, wires the core
 services over them and closes everything on exit. The web app's lifespan and the worker's startup

@@ -1,4 +1,4 @@
-"""Errors: the one place domain errors become HTTP responses (C10).
+"""Errors: the one place domain errors become HTTP responses.
 
 Each `SchedulerError` family maps to a status. What the user sees:
 

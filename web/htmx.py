@@ -1,4 +1,4 @@
-"""HTMX: the request and response conventions of the dashboard (C12), in one place.
+"""HTMX: the request and response conventions of the dashboard, in one place.
 
 A page URL answers a full HTML document to a normal request and only its `main` block (plus the
 title, navigation and flash messages as out-of-band swaps) to an HTMX request, so the same route

@@ -1,4 +1,4 @@
-"""Jobs: the SAQ job functions, thin adapters over the core's services (C7)."""
+"""Jobs: the SAQ job functions, thin adapters over the core's services."""
 
 from __future__ import annotations
 

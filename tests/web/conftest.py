@@ -1,6 +1,6 @@
 """Web fixtures: the app over httpx (with the rendered template and context captured, as
 Starlette's TestClient does), users, a connected account, posts, and the `htmx` switch that runs
-every page test twice, as a full page and as an HTMX fragment (C13).
+every page test twice, as a full page and as an HTMX fragment.
 """
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""Every page, rendered as a full page and as an htmx fragment (C13): template and context
+"""Every page, rendered as a full page and as an htmx fragment: template and context
 first, then the HTML structure that matters."""
 
 from __future__ import annotations
