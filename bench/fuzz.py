@@ -66,7 +66,8 @@ from tests.fuzz.http_fuzz import Session, fuzz_route, logged_in_session, route_s
 from tests.fuzz.server import AppProcess, Tenant
 from tests.fuzz.ws_fuzz import PROTOCOLS, fuzz_conversations
 
-RESULTS = Path(__file__).parent / "results" / "fuzz.json"
+REPOSITORY = Path(__file__).resolve().parents[1]
+RESULTS = REPOSITORY / "bench" / "results" / "fuzz.json"
 
 
 @dataclass
@@ -81,7 +82,10 @@ class Report:
     server_errors: Counter[str] = field(default_factory=Counter)
 
     def found(self, area: str, target: str, error: BaseException) -> None:
-        self.findings.append({"area": area, "target": target, "error": str(error)[:4000]})
+        # Tracebacks name files relative to the repository and the interpreter's prefix: results
+        # are committed, and no path of this machine belongs in them.
+        text = str(error).replace(f"{sys.prefix}/", "").replace(f"{REPOSITORY}/", "")
+        self.findings.append({"area": area, "target": target, "error": text[:4000]})
 
 
 # --- the system under test ---------------------------------------------------------------------
