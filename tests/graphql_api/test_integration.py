@@ -25,8 +25,8 @@ from sandbox.simulator.server import SimulatorServer
 from scheduler.platform.clock import SystemClock
 from scheduler.platform.settings import Settings
 from scheduler.services import Services, build_services
-from tests.engine.conftest import WorkerProcess
 from tests.graphql_api.conftest import Caller, make_caller
+from tests.publishing.conftest import WorkerProcess
 
 pytestmark = [pytest.mark.slow, pytest.mark.integration]
 

@@ -36,7 +36,7 @@ from scheduler.threads.models import ContainerRequest, MediaType
 
 # The engine's fixtures (simulator, live services on the real clock, workers), reused here;
 # `engine_settings` is redefined below with fast webhook retries.
-from tests.engine.conftest import live, simulator, worker, worker_processes  # noqa: F401
+from tests.publishing.conftest import live, simulator, worker, worker_processes  # noqa: F401
 
 
 @pytest.fixture

@@ -19,8 +19,8 @@ from scheduler.platform.documents import PostStatus
 from scheduler.platform.settings import Settings
 from scheduler.services import Services, build_services
 from tests.conftest import AppClientFactory, _with_state
-from tests.engine.conftest import Live, soon
 from tests.ops.conftest import RedisServer
+from tests.publishing.conftest import Live, soon
 
 NEXT_CHECK = "threads_scheduler_scheduler_next_check_seconds"
 

@@ -9,8 +9,8 @@ import pytest
 from sandbox.standin import standin_reset_stats, standin_stats
 from scheduler.ops.webhooks import WebhookInput
 from scheduler.platform.documents import PostInsights, PostStatus
-from tests.engine.conftest import Live, soon
 from tests.ops.conftest import Receiver
+from tests.publishing.conftest import Live, soon
 
 
 @pytest.mark.usefixtures("worker")

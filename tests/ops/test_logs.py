@@ -13,8 +13,8 @@ from scheduler.ops.webhooks import WebhookInput
 from scheduler.platform.documents import PostStatus
 from scheduler.platform.logs import REDACTED, configure_logging, log_context, make_handler, redact
 from scheduler.platform.settings import Settings
-from tests.engine.conftest import Live, soon
 from tests.ops.conftest import Receiver
+from tests.publishing.conftest import Live, soon
 
 TOKEN = "THQWJZX9secretTokenValue0123456789abcdef"
 

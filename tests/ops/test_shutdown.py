@@ -11,7 +11,7 @@ import pytest
 
 from scheduler.ops.health import HEARTBEAT_KEY
 from scheduler.platform.documents import Occurrence, OccurrenceState, PostStatus
-from tests.engine.conftest import Live, WorkerProcess, soon
+from tests.publishing.conftest import Live, WorkerProcess, soon
 
 pytestmark = [pytest.mark.slow, pytest.mark.integration]
 

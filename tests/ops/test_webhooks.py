@@ -15,8 +15,8 @@ from scheduler.platform.documents import AccountStatus, DeliveryStatus, PostStat
 from scheduler.platform.errors import NotFoundError, PermissionDenied, ValidationFailed
 from scheduler.posts.content import PostContent
 from scheduler.services import Services
-from tests.engine.conftest import Live, soon
 from tests.ops.conftest import Received, Receiver
+from tests.publishing.conftest import Live, soon
 
 SECRET = "receiver-shared-secret-0123456789"
 

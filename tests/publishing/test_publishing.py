@@ -10,7 +10,7 @@ import pytest
 
 from scheduler.platform.documents import AccountStatus, Occurrence, OccurrenceState, PostStatus
 from scheduler.posts.content import PostContent, ReplySpec
-from tests.engine.conftest import Live, soon
+from tests.publishing.conftest import Live, soon
 
 pytestmark = pytest.mark.usefixtures("worker")
 

@@ -13,7 +13,7 @@ from saq import Status
 from sandbox.standin import standin_reset_stats, standin_stats
 from scheduler.platform.documents import Occurrence, OccurrenceState, Post, PostStatus
 from scheduler.publishing.engine import MARKER_KEY
-from tests.engine.conftest import Live, WorkerProcess, soon
+from tests.publishing.conftest import Live, WorkerProcess, soon
 
 pytestmark = pytest.mark.slow
 

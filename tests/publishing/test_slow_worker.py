@@ -16,7 +16,7 @@ from scheduler.posts.content import ReplySpec
 from scheduler.posts.lifecycle import transition
 from scheduler.publishing.publisher import Work
 from scheduler.threads.models import ContainerRequest, MediaType
-from tests.engine.conftest import Live, soon
+from tests.publishing.conftest import Live, soon
 
 
 async def test_already_published_by_another_run_is_recorded_as_published(live: Live) -> None:

@@ -19,7 +19,7 @@ from sandbox.standin.filters import compile_filter
 from sandbox.standin.indexes import IndexSpec
 from sandbox.standin.searches import Search
 from sandbox.standin.storage import Engine, StoredCollection
-from tests.standin.counting import counting_reads, counting_tests
+from tests.sandbox.standin.counting import counting_reads, counting_tests
 
 T0 = datetime(2030, 1, 1)
 OIDS = [ObjectId(bytes([0] * 11 + [n])) for n in range(3)]

@@ -15,7 +15,7 @@ from scheduler.publishing.engine import (
     check_job_key,
 )
 from scheduler.publishing.timing import LEAD
-from tests.engine.conftest import Live, soon
+from tests.publishing.conftest import Live, soon
 
 
 async def _pending_checks(live: Live) -> list[str]:

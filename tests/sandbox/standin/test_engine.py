@@ -18,7 +18,7 @@ from sandbox.standin.indexes import IndexSpec
 from sandbox.standin.planner import plan
 from sandbox.standin.storage import Engine, StoredCollection, normalized
 from scheduler.platform.clock import ManualClock
-from tests.standin.counting import counting_reads, counting_tests
+from tests.sandbox.standin.counting import counting_reads, counting_tests
 
 T0 = datetime(2030, 1, 1)
 

@@ -15,7 +15,7 @@ from scheduler.platform.documents import PostStatus
 from scheduler.platform.settings import Settings
 from scheduler.publishing.worker import run_workers
 from scheduler.services import build_services
-from tests.engine.conftest import Live, soon
+from tests.publishing.conftest import Live, soon
 
 
 async def test_queue_stats_and_health_see_the_running_worker(

@@ -1,0 +1,1 @@
+"""Tests of the sandbox: the MongoDB stand-in and the Threads simulator."""
