@@ -8,7 +8,7 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-from scheduler.platform.errors import ConfigurationError, SchedulerError
+from scheduler.cli import run_handler
 from scheduler.platform.logs import configure_logging
 from scheduler.platform.settings import load_settings
 
@@ -24,17 +24,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     if argv and argv[0] in PASSTHROUGH:
         module = importlib.import_module(PASSTHROUGH[argv[0]])
         return int(module.main(argv[1:]))
-    args = _parser().parse_args(argv)
-    try:
-        return _dev(args)
-    except ConfigurationError as exc:
-        print(f"Configuration error: {exc}", file=sys.stderr)
-        return 2
-    except SchedulerError as exc:
-        print(f"Error: {exc}", file=sys.stderr)
-        return 1
-    except KeyboardInterrupt:
-        return 130
+    return run_handler(_dev, _parser().parse_args(argv))
 
 
 def _parser() -> argparse.ArgumentParser:

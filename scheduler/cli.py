@@ -24,9 +24,12 @@ WEB_APP = "web.app:create_app"
 
 def main(argv: Sequence[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
-    parser = _parser()
-    args = parser.parse_args(argv)
-    handler: Handler = args.handler
+    args = _parser().parse_args(argv)
+    return run_handler(args.handler, args)
+
+
+def run_handler(handler: Handler, args: argparse.Namespace) -> int:
+    """Run a command; its errors become a message on stderr and an exit code (2: configuration)."""
     try:
         return handler(args)
     except ConfigurationError as exc:
