@@ -9,7 +9,13 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from scheduler.posts.recurrence import Schedule, expand, first_occurrence, next_occurrence, upcoming
+from scheduler.posts.recurrence import (
+    Schedule,
+    first_occurrence,
+    next_occurrence,
+    occurrences,
+    upcoming,
+)
 from scheduler.posts.recurrence.zones import to_instant
 
 
@@ -195,7 +201,7 @@ def test_a_gap_across_midnight_keeps_instants_in_order_across_days(
     # No real zone springs forward at 23:30, but nothing forbids it: 8 Mar 23:45 then becomes
     # 9 Mar 00:45, later than 9 Mar 00:30, which the search must not skip.
     zone = _posix_zone("XXX3YYY,M3.2.0/23:30,M11.1.0/1", -3)
-    monkeypatch.setattr(expand, "get_zone", lambda name: zone)
+    monkeypatch.setattr(occurrences, "get_zone", lambda name: zone)
     schedule = Schedule(
         pattern=pattern,
         start_date=date(2026, 3, 7),

@@ -6,13 +6,13 @@ Pure functions over the `Schedule` model: no I/O, no clock (callers pass instant
 from __future__ import annotations
 
 from scheduler.posts.recurrence.describe import describe
-from scheduler.posts.recurrence.expand import (
+from scheduler.posts.recurrence.missed import MissedOccurrences, resolve_missed
+from scheduler.posts.recurrence.occurrences import (
     first_occurrence,
     is_recurring,
     next_occurrence,
     upcoming,
 )
-from scheduler.posts.recurrence.missed import MissedOccurrences, resolve_missed
 from scheduler.posts.recurrence.rrule_text import from_rrule, to_rrule
 from scheduler.posts.recurrence.rules import Pattern, Schedule
 from scheduler.posts.recurrence.validation import build_schedule, validate_schedule

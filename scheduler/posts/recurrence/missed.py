@@ -5,8 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from scheduler.posts.recurrence.expand import next_occurrence
 from scheduler.posts.recurrence.limits import MAX_SKIPPED_LISTED
+from scheduler.posts.recurrence.occurrences import next_occurrence
 from scheduler.posts.recurrence.rules import Schedule
 
 

@@ -16,6 +16,7 @@ described in `parts` (no BYSETPOS there).
 
 from __future__ import annotations
 
+import dataclasses
 import re
 from datetime import datetime, time
 
@@ -29,7 +30,8 @@ from scheduler.posts.recurrence.parts import (
     parse_rule,
     parse_wall,
 )
-from scheduler.posts.recurrence.rules import Pattern, Schedule, end_of_day, rule_parts
+from scheduler.posts.recurrence.rrule_expand import pattern_parts
+from scheduler.posts.recurrence.rules import Pattern, Schedule, rule_parts
 from scheduler.posts.recurrence.validation import build_schedule
 from scheduler.posts.recurrence.zones import find_zone, get_zone, local_wall
 
@@ -52,31 +54,10 @@ def schedule_parts(schedule: Schedule) -> RuleParts:
     s = schedule
     if s.pattern is Pattern.RRULE:
         return rule_parts(s)
-    until = None if s.end_date is None else end_of_day(s.end_date, get_zone(s.timezone))
-    byday: tuple[tuple[int, int], ...] = ()
-    monthdays: tuple[int, ...] = ()
-    per_period, clamp = 1, False
-    if s.pattern is Pattern.WEEKLY:
-        freq, per_period = "WEEKLY", len(s.days_of_week)
-        byday = tuple((0, wd) for wd in s.days_of_week)
-    elif s.pattern is Pattern.MONTHLY:
-        freq, dom = "MONTHLY", s.day_of_month or 1
-        clamp = dom >= 29
-        monthdays = tuple(range(28, dom + 1)) if clamp else (dom,)
-    else:
-        freq = "DAILY"
-    hours, minutes, setpos = _encode_times(s.times, per_period, clamp)
-    return RuleParts(
-        freq=freq,
-        interval=s.interval,
-        bymonthday=monthdays,
-        byday=byday,
-        byhour=hours,
-        byminute=minutes,
-        bysetpos=setpos,
-        count=s.count,
-        until=until,
-    )
+    parts = pattern_parts(s, get_zone(s.timezone))
+    per_period = len(s.days_of_week) if s.pattern is Pattern.WEEKLY else 1
+    hours, minutes, setpos = _encode_times(s.times, per_period, clamp=bool(parts.bysetpos))
+    return dataclasses.replace(parts, byhour=hours, byminute=minutes, bysetpos=setpos)
 
 
 def _encode_times(

@@ -9,8 +9,8 @@ from typing import Any
 from pydantic import ValidationError
 
 from scheduler.platform.errors import ValidationFailed
-from scheduler.posts.recurrence.expand import next_occurrence
 from scheduler.posts.recurrence.limits import HORIZON_YEARS
+from scheduler.posts.recurrence.occurrences import next_occurrence
 from scheduler.posts.recurrence.parts import format_until
 from scheduler.posts.recurrence.rules import (
     DEFER_CHECKS,
