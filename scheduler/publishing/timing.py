@@ -50,9 +50,6 @@ def lease_margin(job_timeout_seconds: float, grace_seconds: float) -> timedelta:
 
 
 def lease_until(due: datetime, now: datetime, margin: timedelta) -> datetime:
-    """Until when a job owns an occurrence due at `due`: the instant plus `margin`.
-
-    After that another worker presumes the job's process dead and takes the occurrence over; the
-    margin (JOB_TIMEOUT + LEASE_GRACE_SECONDS) covers one Threads call timing out.
-    """
+    """Until when a job owns an occurrence due at `due`: the instant plus `margin`
+    (`lease_margin`), counted from now if the instant has passed."""
     return max(due, now) + margin
